@@ -181,5 +181,9 @@ func NewSyncer() *Syncer { panic("partlog: not implemented") }
 // after the call, or with the first error.
 func (s *Syncer) Sync(logs ...*Log) error { panic("partlog: not implemented") }
 
+// Async is Sync without blocking: the channel receives one value (nil or
+// the first error) when the round that covers the logs is done.
+func (s *Syncer) Async(logs ...*Log) <-chan error { panic("partlog: not implemented") }
+
 // Close stops the Syncer.
 func (s *Syncer) Close() { panic("partlog: not implemented") }
