@@ -1,0 +1,5 @@
+//go:build invariants
+
+package partlog
+
+const invariantsOn = true
