@@ -311,7 +311,9 @@ func (g *group) onRebalanceDeadline(now time.Time) {
 		delay := min(g.env.cfg.InitialRebalanceDelay, in.remaining)
 		in.remaining = max(in.remaining-g.env.cfg.InitialRebalanceDelay, 0)
 		in.newMember = false
-		g.rebalanceDeadline = now.Add(delay)
+		// From the old deadline, not now, so that a late tick does not
+		// stretch the delay.
+		g.rebalanceDeadline = g.rebalanceDeadline.Add(delay)
 		return
 	}
 	g.completeJoin(now)
