@@ -169,8 +169,10 @@ func TestPersistRoundTrip(t *testing.T) {
 
 	// A restored member that does not come back is expired after its
 	// session timeout, with a rebalance.
+	*now2 = now2.Add(5 * time.Second)
+	code(t, "b heartbeat", c2.Heartbeat(ctx, hb).ErrorCode, 0)
 	withGroup(t, c2, "g", func(g *group) {
-		g.tick(now2.Add(10 * time.Second))
+		g.tick(now2.Add(5 * time.Second)) // a's session ends, b's does not
 		if len(g.members) != 1 || g.members[b] == nil || g.state != StatePreparingRebalance {
 			t.Fatalf("after expiry: state %v, members %d", g.state, len(g.members))
 		}
