@@ -79,6 +79,9 @@ func (s *Struct) GetWithoutDefault(name string) (any, error) {
 	return s.values[f.index], nil
 }
 
+// GetFieldWithoutDefault returns the value of f as it was put.
+func (s *Struct) GetFieldWithoutDefault(f Field) any { return s.values[f.index] }
+
 // Put sets the field called name to v after validating v against the
 // field's schema.
 func (s *Struct) Put(name string, v any) error {
