@@ -162,16 +162,11 @@ func readPartition(l *partlog.Log, offset int64, partMax, remaining int, first b
 	if offset > l.HighWatermark() && offset <= l.EndOffset() {
 		return nil, nil
 	}
-	limit := partMax
-	if !first {
-		if remaining <= 0 {
-			return nil, nil
-		}
-		limit = min(limit, remaining)
+	if !first && remaining <= 0 {
+		return nil, nil
 	}
-	if limit <= 0 {
-		limit = 1 // still at least one batch (KIP-74)
-	}
+	limit := max(min(partMax, remaining), 1) // Read gives at least one batch
+
 	data, err := l.Read(offset, limit, nil)
 	if err != nil {
 		return nil, err

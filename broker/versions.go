@@ -26,10 +26,10 @@ type apiRange struct {
 // and before KIP-848/KIP-890 fields. Transactions (24-28) are deliberately
 // absent so transactional clients fail fast.
 var apis = []apiRange{
-	{key: 0, min: 3, max: 12},  // Produce
-	{key: 1, min: 4, max: 12},  // Fetch
-	{key: 2, min: 0, max: 8},   // ListOffsets
-	{key: 3, min: 0, max: 12},  // Metadata
+	{key: 0, min: 3, max: 12},              // Produce
+	{key: 1, min: 4, max: 12},              // Fetch
+	{key: 2, min: 0, max: 8},               // ListOffsets
+	{key: 3, min: 0, max: 12},              // Metadata
 	{key: 8, min: 0, max: 8, group: true},  // OffsetCommit
 	{key: 9, min: 0, max: 7, group: true},  // OffsetFetch
 	{key: 10, min: 0, max: 4},              // FindCoordinator
