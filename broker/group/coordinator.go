@@ -108,8 +108,9 @@ func (c *Coordinator) Load(key, value []byte) error {
 	return nil
 }
 
-// acquire returns the named group's slot, locked, creating the group if
-// create is set; nil if it does not exist or the Coordinator is closed.
+// acquire returns the named group's slot, locked and with expired deadlines
+// applied, creating the group if create is set; nil if it does not exist
+// or the Coordinator is closed.
 func (c *Coordinator) acquire(name string, create bool) *slot {
 	for {
 		c.mu.Lock()
@@ -129,6 +130,10 @@ func (c *Coordinator) acquire(name string, create bool) *slot {
 		c.mu.Unlock()
 		s.mu.Lock()
 		if !s.gone {
+			// Deadlines that passed while the timer was on its way
+			// apply before the request, so answers do not depend on
+			// timer latency.
+			s.g.tick(c.env.cfg.Now())
 			return s
 		}
 		s.mu.Unlock() // deleted meanwhile: a new group may take the name
