@@ -18,7 +18,7 @@ const groupAuthorizedOperations = 1<<3 | 1<<6 | 1<<8
 // describe fills one group of a DescribeGroups response. As in Kafka,
 // members carry protocol metadata and assignment only while Stable, and
 // the protocol is reported only then.
-func (g *group) describe(version int16, includeOps bool) kmsg.DescribeGroupsResponseGroup {
+func (g *group) describe(includeOps bool) kmsg.DescribeGroupsResponseGroup {
 	dg := kmsg.NewDescribeGroupsResponseGroup()
 	dg.Group = g.name
 	dg.State = g.state.String()

@@ -3,7 +3,9 @@ package group
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -135,5 +137,37 @@ func TestDeleteGroups(t *testing.T) {
 	f.Group = "s"
 	if resp := c.OffsetFetch(ctx, f); len(resp.Topics) != 0 {
 		t.Fatalf("offsets after delete: %+v", resp.Topics)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	err := Config{MinSessionTimeout: time.Hour, MaxSessionTimeout: time.Minute, OffsetsRetention: -1}.Validate()
+	for _, field := range []string{"Store", "MinSessionTimeout", "OffsetsRetention"} {
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Fatalf("Validate() = %v, want a problem with %s", err, field)
+		}
+	}
+	if !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("%v does not wrap ErrInvalidConfig", err)
+	}
+	if err := (Config{Store: &memStore{}}).Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("New accepted a config without Store")
+		}
+	}()
+	New(Config{})
+}
+
+func TestStateNames(t *testing.T) {
+	for s := StateEmpty; s <= StateDead; s++ {
+		if parseState(strings.ToLower(s.String())) != s {
+			t.Fatalf("%v does not parse back", s)
+		}
+	}
+	if State(0).String() != "Unknown" || parseState("Reconciling") != 0 {
+		t.Fatal("unknown states")
 	}
 }

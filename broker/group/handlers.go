@@ -224,7 +224,7 @@ func (c *Coordinator) DescribeGroups(ctx context.Context, req *kmsg.DescribeGrou
 			resp.Groups = append(resp.Groups, dg)
 			continue
 		}
-		resp.Groups = append(resp.Groups, s.g.describe(req.Version, req.IncludeAuthorizedOperations))
+		resp.Groups = append(resp.Groups, s.g.describe(req.IncludeAuthorizedOperations))
 		c.release(s)
 	}
 	return resp
