@@ -198,7 +198,7 @@ func TestDescribeAndAlterConfigs(t *testing.T) {
 		msg string
 	}{
 		{kadm.AlterConfig{Op: kadm.AppendConfig, Name: "retention.ms", Value: ptr("1")}, "Config value append is not allowed for config key: retention.ms"},
-		{kadm.AlterConfig{Op: kadm.SetConfig, Name: "segment.bytes", Value: ptr("1")}, "Invalid value 1 for configuration segment.bytes: Value must be at least 14"},
+		{kadm.AlterConfig{Op: kadm.SetConfig, Name: "segment.bytes", Value: ptr("1")}, "Invalid value 1 for configuration segment.bytes: Value must be at least 69"},
 		{kadm.AlterConfig{Op: kadm.SetConfig, Name: "nope", Value: ptr("1")}, "Unknown topic config name: nope"},
 		{kadm.AlterConfig{Op: kadm.SetConfig, Name: "compression.type", Value: ptr("gzip")}, "Invalid value gzip for configuration compression.type: String must be one of: producer"},
 	} {

@@ -424,3 +424,43 @@ func TestIdempotentProducerAcrossRestart(t *testing.T) {
 	}
 	checkContiguous(t, consumeN(t, tb.addr, "idem", 2000), want)
 }
+
+func TestBackgroundRetentionAndCompaction(t *testing.T) {
+	tb := startBroker(t, "", func(c *broker.Config) {
+		c.RetentionCheckIntervalMs = 20
+		c.CleanerBackoffMs = 20
+	})
+	createTopic(t, tb.addr, "old", 1, map[string]*string{"retention.ms": ptr("60000"), "segment.bytes": ptr("1024")})
+	createTopic(t, tb.addr, "keys", 1, map[string]*string{"cleanup.policy": ptr("compact"), "segment.bytes": ptr("1024"), "min.cleanable.dirty.ratio": ptr("0.01")})
+	cl := newClient(t, tb.addr, kgo.ProducerLinger(0), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	hourAgo := time.Now().Add(-time.Hour)
+	for i := 0; i < 200; i++ {
+		rs := cl.ProduceSync(testCtx(t, 10*time.Second),
+			&kgo.Record{Topic: "old", Value: make([]byte, 100), Timestamp: hourAgo},
+			&kgo.Record{Topic: "keys", Key: []byte(strconv.Itoa(i % 5)), Value: []byte(strconv.Itoa(i))})
+		if err := rs.FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	adm := newAdmin(t, tb.addr)
+	waitFor(t, 20*time.Second, "retention to delete old segments", func() bool {
+		start, err := adm.ListStartOffsets(testCtx(t, 5*time.Second), "old")
+		o, _ := start.Lookup("old", 0)
+		return err == nil && o.Offset > 0
+	})
+	waitFor(t, 20*time.Second, "compaction to drop overwritten keys", func() bool {
+		cl := newClient(t, tb.addr, kgo.ConsumeTopics("keys"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(50*time.Millisecond))
+		defer cl.Close()
+		n := 0
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			fs := cl.PollFetches(ctx)
+			cancel()
+			if fs.NumRecords() == 0 {
+				break
+			}
+			n += fs.NumRecords()
+		}
+		return n > 0 && n < 200
+	})
+}

@@ -99,6 +99,10 @@ var codes = []struct {
 	{batch.ErrShort, kerr.CorruptMessage},
 	{batch.ErrCorrupt, kerr.CorruptMessage},
 	{batch.ErrUnsupportedCodec, kerr.CorruptMessage},
+	// What partlog rejects without a batch cause: a control batch.
+	{partlog.ErrInvalidBatch, kerr.InvalidRecord},
+	{partlog.ErrStorage, kerr.KafkaStorageError},
+	{partlog.ErrLogFailed, kerr.KafkaStorageError},
 }
 
 // errorCode maps err to a Kafka error code: 0 for nil, fallback for an

@@ -72,6 +72,10 @@ func (c *conn) handleProduce(req *kmsg.ProduceRequest, rep *reply) {
 			default:
 				sp.ErrorCode = errorCode(err, kerr.KafkaStorageError)
 				sp.ErrorMessage = errorMessage(err)
+				if sp.ErrorMessage == nil && sp.ErrorCode != kerr.KafkaStorageError.Code {
+					msg := err.Error()
+					sp.ErrorMessage = &msg
+				}
 				sp.BaseOffset = -1
 				if l != nil {
 					sp.LogStartOffset = l.StartOffset()
@@ -146,9 +150,6 @@ func (b *Broker) produceTo(t *topic, l *partlog.Log, req *kmsg.ProduceRequest, r
 	if len(rest) != 0 {
 		return partlog.AppendResult{}, -1, errorf(ErrInvalidRecord, "Produce requests with version %d must have exactly one record batch per partition", req.Version)
 	}
-	if err := bt.Validate(); err != nil {
-		return partlog.AppendResult{}, -1, errorf(batch.ErrCorrupt, "%v", err)
-	}
 	if int64(len(bt)) > cfg.maxMessageBytes {
 		return partlog.AppendResult{}, -1, errorf(partlog.ErrMessageTooLarge,
 			"The record batch is %d bytes, larger than the topic's max.message.bytes %d", len(bt), cfg.maxMessageBytes)
@@ -165,6 +166,11 @@ func (b *Broker) produceTo(t *topic, l *partlog.Log, req *kmsg.ProduceRequest, r
 	now := time.Now().UnixMilli()
 	appendTime := int64(-1)
 	if cfg.logAppendTime {
+		// The CRC is recomputed: check the producer's first (Append
+		// checks it otherwise).
+		if err := bt.Validate(); err != nil {
+			return partlog.AppendResult{}, -1, errorf(batch.ErrCorrupt, "%v", err)
+		}
 		appendTime = now
 		setLogAppendTime(bt, now)
 	} else if err := checkTimestamps(bt, now, cfg); err != nil {

@@ -12,11 +12,12 @@ import (
 	"github.com/sluicedata/sluice/broker/partlog"
 )
 
-// minSegmentBytes is the smallest segment.bytes accepted: Kafka 3.x's
-// floor (the size of a legacy record header). Kafka 4.0 raised it to 1 MiB
-// and kept the small values behind an internal property; Sluice keeps them,
-// tests and small embedded logs use them.
-const minSegmentBytes = 14
+// minSegmentBytes is the smallest segment.bytes accepted: partlog's floor,
+// room for its segment header (8 bytes) and one batch header (61). Kafka
+// 3.x accepted 14, Kafka 4.0 raised the floor to 1 MiB and kept small values
+// behind an internal property; Sluice keeps them usable for tests and small
+// embedded logs.
+const minSegmentBytes = 8 + 61
 
 // topicConfig describes one Kafka topic config: its type, Kafka's default,
 // the broker property that supplies the default (its synonym), and how its
@@ -335,7 +336,9 @@ func (c *Config) logConfig(overrides map[string]string) partlog.Config {
 	lc.RetentionBytes = i64("retention.bytes")
 	lc.DeleteRetentionMs = ms(i64("delete.retention.ms"))
 	lc.MinCompactionLagMs = ms(i64("min.compaction.lag.ms"))
-	lc.MaxMessageBytes = int(i64("max.message.bytes"))
+	// Kafka accepts max.message.bytes=0 (nothing fits); partlog wants a
+	// positive limit that behaves the same.
+	lc.MaxMessageBytes = int(max(i64("max.message.bytes"), 1))
 	lc.IndexIntervalBytes = int(i64("index.interval.bytes"))
 	lc.MinCleanableDirtyRatio, _ = strconv.ParseFloat(get("min.cleanable.dirty.ratio"), 64)
 	return lc
