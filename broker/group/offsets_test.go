@@ -311,3 +311,21 @@ func TestExpireOffsets(t *testing.T) {
 		}
 	})
 }
+
+func TestOffsetDeleteStoreFailure(t *testing.T) {
+	h := newHarness(t)
+	h.g.commit(h.now, commitReq(8, "", -1, 1, "t"))
+	h.store.setFail(errors.New("disk full"))
+	r := kmsg.NewPtrOffsetDeleteRequest()
+	r.Group = "g"
+	rt := kmsg.NewOffsetDeleteRequestTopic()
+	rt.Topic = "t"
+	rt.Partitions = []kmsg.OffsetDeleteRequestTopicPartition{{Partition: 0}, {Partition: 1}}
+	r.Topics = append(r.Topics, rt)
+	resp := h.g.deleteOffsets(r)
+	code(t, "committed partition", resp.Topics[0].Partitions[0].ErrorCode, kerr.CoordinatorNotAvailable.Code)
+	code(t, "partition without commit", resp.Topics[0].Partitions[1].ErrorCode, 0)
+	if len(h.g.offsets) != 1 {
+		t.Fatal("offset deleted without its tombstone")
+	}
+}

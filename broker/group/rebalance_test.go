@@ -1,6 +1,7 @@
 package group
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -583,4 +584,54 @@ func TestSyncStoreFailure(t *testing.T) {
 	if h.g.state != StatePreparingRebalance {
 		t.Fatalf("state %v", h.g.state)
 	}
+}
+
+func TestStaticReplacementEdges(t *testing.T) {
+	static := func(memberID string) *kmsg.JoinGroupRequest {
+		r := joinReq(9, memberID)
+		r.InstanceID = kmsg.StringPtr("i1")
+		return r
+	}
+	setup := func(t *testing.T) (*harness, string) {
+		h := newHarness(t)
+		_, w := h.g.join(h.now, static(""), client{id: "ca"})
+		a := got(t, w.ch).MemberID
+		_, ws := h.g.sync(h.now, syncReq(5, a, 1, map[string]string{a: "A"}))
+		got(t, ws.ch)
+		return h, a
+	}
+
+	t.Run("store failure keeps the old member", func(t *testing.T) {
+		h, a := setup(t)
+		h.store.setFail(errors.New("disk full"))
+		r, _ := h.g.join(h.now, static(""), client{id: "ca"})
+		code(t, "rejoin", r.ErrorCode, kerr.CoordinatorNotAvailable.Code)
+		if h.g.static["i1"] != a || h.g.members[a] == nil || len(h.g.members) != 1 || h.g.leader != a {
+			t.Fatalf("static %v, leader %q", h.g.static, h.g.leader)
+		}
+	})
+
+	t.Run("parked join of the old member is fenced", func(t *testing.T) {
+		h, a := setup(t)
+		b, wb := h.joinMember(9, "cb")
+		_, wa := h.g.join(h.now, static(a), client{id: "ca"})
+		got(t, wa.ch)
+		got(t, wb.ch)
+		_, wsa := h.g.sync(h.now, syncReq(5, a, 2, map[string]string{a: "A", b: "B"}))
+		got(t, wsa.ch)
+
+		// a (the leader) rejoins and waits for b; meanwhile its instance
+		// restarts.
+		_, wold := h.g.join(h.now, static(a), client{id: "ca"})
+		if !parked(wold.ch) {
+			t.Fatal("old join not parked")
+		}
+		_, wnew := h.g.join(h.now, static(""), client{id: "ca"})
+		code(t, "old join", got(t, wold.ch).ErrorCode, kerr.FencedInstanceID.Code)
+		_, wb = h.g.join(h.now, joinReq(9, b), client{id: "cb"})
+		jn, jb := got(t, wnew.ch), got(t, wb.ch)
+		if jn.ErrorCode != 0 || jn.MemberID == a || jn.Generation != 3 || jn.LeaderID != jn.MemberID || jb.Generation != 3 {
+			t.Fatalf("new join: %+v", jn)
+		}
+	})
 }
