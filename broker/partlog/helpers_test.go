@@ -97,6 +97,8 @@ type gen struct {
 	size  int
 	codec batch.Codec
 	ts    func() int64
+	// tombstone, if set, says which records (by number) are tombstones
+	tombstone func(i int) bool
 	// idempotent producer fields; pid -1 for none
 	pid   int64
 	epoch int16
@@ -125,8 +127,12 @@ func (g *gen) next(t testing.TB, n int) (batch.Batch, []rec) {
 	for j := range recs {
 		k := fmt.Appendf(nil, "k%d", g.i%max(g.keys, 1))
 		v := g.value(g.i)
-		recs[j] = batch.Record{OffsetDelta: int32(j), TimestampDelta: int64(j), Key: k, Value: v}
 		want[j] = rec{off: int64(j), key: string(k), value: string(v), ts: ts + int64(j)}
+		if g.tombstone != nil && g.tombstone(g.i) {
+			v = nil
+			want[j].value = nilValue
+		}
+		recs[j] = batch.Record{OffsetDelta: int32(j), TimestampDelta: int64(j), Key: k, Value: v}
 		g.i++
 	}
 	seq := int32(-1)

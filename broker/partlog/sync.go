@@ -115,13 +115,14 @@ func (l *Log) flushLocked() error {
 // fail marks the log failed after a failed fsync: the kernel may have
 // dropped the dirty pages it could not write, so a retried fsync could
 // succeed without the data being on disk (the PostgreSQL "fsyncgate"). Only
-// a reopen, which reads back what really is on disk, recovers.
+// a reopen, which reads back what really is on disk, recovers. Compaction
+// fails the log too when a step after its commit point fails.
 func (l *Log) fail(cause error) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.mu.failed == nil {
 		l.mu.failed = fmt.Errorf("%w: %w", ErrLogFailed, cause)
-		l.logger.Error("partlog: fsync failed; the log refuses writes until reopened", "err", cause)
+		l.logger.Error("partlog: log failed; it refuses writes until reopened", "err", cause)
 	}
 	return l.mu.failed
 }
