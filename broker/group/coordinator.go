@@ -52,6 +52,8 @@ func New(cfg Config) *Coordinator {
 		},
 		done: make(chan struct{}),
 	}
+	c.mu.Lock() // sweep takes c.mu first, so it cannot see c.mu.sweep unset
+	defer c.mu.Unlock()
 	c.mu.groups = make(map[string]*slot)
 	c.mu.sweep = time.AfterFunc(cfg.OffsetsRetentionCheckInterval, c.sweep)
 	return c
