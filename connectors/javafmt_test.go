@@ -52,7 +52,7 @@ func TestFormatFloat(t *testing.T) {
 func TestJavaHashOrder(t *testing.T) {
 	t.Parallel()
 	// "Aa" and "BB" have the same Java hash (2112); "a" is 97, "b" 98,
-	// "key1" 3288498 → bucket 3, "key2" bucket 4 of 16.
+	// "key1" 3288498 → bucket 0, "key2" bucket 1 of 16.
 	tests := []struct {
 		in, want []any
 	}{
