@@ -54,6 +54,7 @@ type Broker struct {
 	boundAddr atomic.Pointer[net.Addr]
 	closeOnce sync.Once
 	closeErr  error
+	reopening sync.Map // *partlog.Log being reopened after ErrLogFailed
 }
 
 type hostPort struct {
@@ -412,6 +413,9 @@ func (b *Broker) clean(compacted bool) {
 			case errors.Is(err, partlog.ErrClosed):
 			case err != nil:
 				b.log.Warn("cleaning partition", "topic", t.name, "partition", i, "err", err)
+				if errors.Is(err, partlog.ErrLogFailed) {
+					b.reopenFailed(t.name, int32(i), l)
+				}
 			case freed > 0:
 				b.log.Debug("cleaned partition", "topic", t.name, "partition", i, "freed_bytes", freed)
 			}

@@ -131,6 +131,12 @@ func readBody(r io.Reader, n int) ([]byte, error) {
 
 // handle decodes and answers one request. An error closes the connection.
 func (c *conn) handle(body []byte) (rep *reply, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			rep = nil
+			err = fmt.Errorf("panic handling %s: %v\n%s", describeRequest(body), p, debug.Stack())
+		}
+	}()
 	r := kbin.Reader{Src: body}
 	key, version, corr := r.Int16(), r.Int16(), r.Int32()
 	clientID := r.NullableString()
@@ -179,12 +185,6 @@ func (c *conn) handle(body []byte) (rep *reply, err error) {
 		return nil, fmt.Errorf("decode %s v%d: %w", kmsg.NameForKey(key), version, derr)
 	}
 
-	defer func() {
-		if p := recover(); p != nil {
-			rep = nil
-			err = fmt.Errorf("panic handling %s v%d: %v\n%s", kmsg.NameForKey(key), version, p, debug.Stack())
-		}
-	}()
 	rep = &reply{corr: corr, key: key}
 	if err := c.dispatch(req, rep); err != nil {
 		return nil, err
@@ -329,4 +329,13 @@ func finish(rep *reply, werr error) (err error) {
 	}()
 	rep.finish(werr)
 	return nil
+}
+
+// describeRequest names a request from its header, for logs.
+func describeRequest(body []byte) string {
+	if len(body) < 4 {
+		return "request"
+	}
+	key, version := int16(binary.BigEndian.Uint16(body)), int16(binary.BigEndian.Uint16(body[2:]))
+	return fmt.Sprintf("%s v%d", kmsg.NameForKey(key), version)
 }

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"net"
@@ -145,11 +146,15 @@ func (s *offsetStore) Append(recs []group.Record) error {
 		kvs[i] = [2][]byte{r.Key, r.Value}
 	}
 	l := t.parts[p]
-	if _, err := l.Append(batch.Simple(time.Now().UnixMilli(), kvs...)); err != nil {
-		return fmt.Errorf("append to %s-%d: %w", offsetsTopic, p, err)
+	_, err := l.Append(batch.Simple(time.Now().UnixMilli(), kvs...))
+	if err == nil {
+		err = b.syncer.Sync(l)
 	}
-	if err := b.syncer.Sync(l); err != nil {
-		return fmt.Errorf("sync %s-%d: %w", offsetsTopic, p, err)
+	if errors.Is(err, partlog.ErrLogFailed) {
+		b.reopenFailed(offsetsTopic, int32(p), l)
+	}
+	if err != nil {
+		return fmt.Errorf("append to %s-%d: %w", offsetsTopic, p, err)
 	}
 	return nil
 }

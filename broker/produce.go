@@ -59,6 +59,9 @@ func (c *conn) handleProduce(req *kmsg.ProduceRequest, rep *reply) {
 			var appendTime int64 = -1
 			if err == nil {
 				res, appendTime, err = b.produceTo(t, l, req, rp.Records)
+				if errors.Is(err, partlog.ErrLogFailed) {
+					b.reopenFailed(t.name, rp.Partition, l)
+				}
 			}
 			switch {
 			case err == nil, errors.Is(err, partlog.ErrDuplicateSequence):

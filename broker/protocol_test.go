@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -242,4 +243,133 @@ func produceBody(t testing.TB, topic string, acks int16) []byte {
 
 func batchBytes(t testing.TB, value []byte) []byte {
 	return batch.Simple(time.Now().UnixMilli(), [2][]byte{nil, value})
+}
+
+func TestFindCoordinator(t *testing.T) {
+	tb := startBroker(t, "")
+	c := dialRaw(t, tb.addr)
+	// v0: one group key.
+	req := kmsg.NewPtrFindCoordinatorRequest()
+	req.Version = 0
+	req.CoordinatorKey = "g"
+	c.send(10, 0, 1, false, req.AppendTo(nil))
+	_, body := c.recv()
+	resp := kmsg.NewPtrFindCoordinatorResponse()
+	resp.Version = 0
+	if err := resp.ReadFrom(body); err != nil {
+		t.Fatal(err)
+	}
+	if resp.ErrorCode != 0 || resp.NodeID != 0 || net.JoinHostPort(resp.Host, itoa32(resp.Port)) != tb.addr {
+		t.Errorf("v0: %+v", resp)
+	}
+	// v4: batched keys; transactions have no coordinator.
+	req = kmsg.NewPtrFindCoordinatorRequest()
+	req.Version = 4
+	req.CoordinatorType = 1
+	req.CoordinatorKeys = []string{"t1", "t2"}
+	c.send(10, 4, 2, true, req.AppendTo(nil))
+	_, body = c.recv()
+	resp = kmsg.NewPtrFindCoordinatorResponse()
+	resp.Version = 4
+	if err := resp.ReadFrom(body[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Coordinators) != 2 || resp.Coordinators[0].ErrorCode != kerr.CoordinatorNotAvailable.Code {
+		t.Errorf("v4 transaction keys: %+v", resp.Coordinators)
+	}
+}
+
+func itoa32(n int32) string { return strconv.Itoa(int(n)) }
+
+func TestDeleteTopicByIDAndOffsetForLeaderEpoch(t *testing.T) {
+	tb := startBroker(t, "")
+	created := createTopic(t, tb.addr, "byid", 1, nil)
+	cl := newClient(t, tb.addr)
+	produceN(t, cl, "byid", "e", 5)
+
+	oreq := kmsg.NewPtrOffsetForLeaderEpochRequest()
+	ot := kmsg.NewOffsetForLeaderEpochRequestTopic()
+	ot.Topic = "byid"
+	for _, epoch := range []int32{0, 7} {
+		op := kmsg.NewOffsetForLeaderEpochRequestTopicPartition()
+		op.LeaderEpoch = epoch
+		op.CurrentLeaderEpoch = -1
+		ot.Partitions = append(ot.Partitions, op)
+	}
+	oreq.Topics = append(oreq.Topics, ot)
+	oresp, err := oreq.RequestWith(testCtx(t, 10*time.Second), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := oresp.Topics[0].Partitions
+	if ps[0].ErrorCode != 0 || ps[0].LeaderEpoch != 0 || ps[0].EndOffset != 5 {
+		t.Errorf("epoch 0: %+v", ps[0])
+	}
+	if ps[1].LeaderEpoch != -1 || ps[1].EndOffset != -1 {
+		t.Errorf("epoch 7: %+v", ps[1])
+	}
+
+	dreq := kmsg.NewPtrDeleteTopicsRequest()
+	dt := kmsg.NewDeleteTopicsRequestTopic()
+	dt.TopicID = created.ID
+	dreq.Topics = append(dreq.Topics, dt)
+	dreq.TopicNames = []string{"byid"} // for a client that downgrades
+	dresp, err := dreq.RequestWith(testCtx(t, 10*time.Second), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := dresp.Topics[0]; r.ErrorCode != 0 || r.Topic == nil || *r.Topic != "byid" {
+		t.Errorf("delete by id: %+v", r)
+	}
+	dresp, err = dreq.RequestWith(testCtx(t, 10*time.Second), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := dresp.Topics[0]; r.ErrorCode != kerr.UnknownTopicID.Code {
+		t.Errorf("second delete by id: error %d", r.ErrorCode)
+	}
+}
+
+func TestListenAndServeAdvertisesBoundPort(t *testing.T) {
+	cfg := broker.DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.Listen = "127.0.0.1:0"
+	b, err := broker.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- b.ListenAndServe() }()
+	waitFor(t, 10*time.Second, "the listener", func() bool { return b.Addr() != nil })
+	addr := b.Addr().String()
+	resp, err := kmsg.NewPtrMetadataRequest().RequestWith(testCtx(t, 10*time.Second), newClient(t, addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := net.JoinHostPort(resp.Brokers[0].Host, itoa32(resp.Brokers[0].Port)); got != addr {
+		t.Errorf("advertised %s, bound %s", got, addr)
+	}
+
+	// Close ends a parked long-poll promptly.
+	c := dialRaw(t, addr)
+	freq := kmsg.NewPtrFetchRequest()
+	freq.Version = 11
+	freq.MaxWaitMillis = 60_000
+	freq.MinBytes = 1
+	freq.SessionEpoch = -1
+	ft := kmsg.NewFetchRequestTopic()
+	ft.Topic = "__consumer_offsets"
+	ft.Partitions = append(ft.Partitions, kmsg.NewFetchRequestTopicPartition())
+	freq.Topics = append(freq.Topics, ft)
+	c.send(1, 11, 1, false, freq.AppendTo(nil))
+	start := time.Now()
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-served; !errors.Is(err, broker.ErrClosed) {
+		t.Errorf("ListenAndServe returned %v", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Close took %v", took)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sluicedata/sluice/broker/partlog"
 )
@@ -426,4 +427,58 @@ func isPartitionDirName(name string) bool {
 		return false
 	}
 	return validateTopicName(name[:i]) == nil
+}
+
+// reopenFailed replaces partition p of topic name when its log l reports
+// partlog.ErrLogFailed: an fsync failed, and the log refuses writes until it
+// is reopened, which recovers it from what is on disk. It runs in the
+// background, once per failed log, retrying with backoff while the reopen
+// fails. Requests holding l meanwhile get ErrClosed (retriable).
+func (b *Broker) reopenFailed(name string, p int32, l *partlog.Log) {
+	b.netMu.Lock()
+	if b.closed {
+		b.netMu.Unlock()
+		return
+	}
+	if _, busy := b.reopening.LoadOrStore(l, true); busy {
+		b.netMu.Unlock()
+		return
+	}
+	b.bgWG.Add(1)
+	b.netMu.Unlock()
+	go func() {
+		defer b.bgWG.Done()
+		defer b.reopening.Delete(l)
+		backoff := 100 * time.Millisecond
+		for !b.tryReopen(name, p, l) {
+			select {
+			case <-b.ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 10*time.Second)
+		}
+	}()
+}
+
+// tryReopen reports whether partition p no longer needs reopening.
+func (b *Broker) tryReopen(name string, p int32, l *partlog.Log) bool {
+	b.adminMu.Lock()
+	defer b.adminMu.Unlock()
+	t := b.lookup(name)
+	if t == nil || t.partition(p) != l || b.ctx.Err() != nil {
+		return true // deleted, already replaced, or shutting down
+	}
+	l.Close() // reports the failure again; the log is closed regardless
+	nl, err := partlog.Open(b.partitionDir(name, p), b.cfg.logConfig(t.configs), b.logOptions())
+	if err != nil {
+		b.log.Error("reopening failed partition", "topic", name, "partition", p, "err", err)
+		return false
+	}
+	nt := *t
+	nt.parts = slices.Clone(t.parts)
+	nt.parts[p] = nl
+	b.publish(&nt)
+	b.log.Warn("reopened partition after a storage failure", "topic", name, "partition", p, "high_watermark", nl.HighWatermark())
+	return true
 }

@@ -85,9 +85,27 @@ func (b *Broker) apiVersionsKeys() []kmsg.ApiVersionsResponseApiKey {
 func (b *Broker) handleApiVersions(req *kmsg.ApiVersionsRequest, unsupported bool) *kmsg.ApiVersionsResponse {
 	resp := req.ResponseKind().(*kmsg.ApiVersionsResponse)
 	resp.ApiKeys = b.apiVersionsKeys()
-	if unsupported {
+	switch {
+	case unsupported:
 		resp.SetVersion(0)
 		resp.ErrorCode = kerr.UnsupportedVersion.Code
+	case req.Version >= 3 && (!validSoftwareName(req.ClientSoftwareName) || !validSoftwareName(req.ClientSoftwareVersion)):
+		// KIP-511: Kafka checks both against
+		// [a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?
+		resp.ErrorCode = kerr.InvalidRequest.Code
 	}
 	return resp
+}
+
+func validSoftwareName(s string) bool {
+	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+	if s == "" || !alnum(s[0]) || !alnum(s[len(s)-1]) {
+		return false
+	}
+	for i := 1; i < len(s)-1; i++ {
+		if c := s[i]; !alnum(c) && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return true
 }
