@@ -17,7 +17,11 @@ run: build ## Run a broker on 127.0.0.1:9092 with data in ./sluice-data
 	$(BIN)/sluice broker --listen 127.0.0.1:9092 --data-dir $(DATA_DIR)
 
 test: build ## All tests, with the race detector, integration tests included
-	SLUICE_BIN=$(abspath $(BIN)/sluice) $(GO) test $(TEST_FLAGS) -tags $(TEST_TAGS) $(PKGS)
+	@pgdir=$$(mktemp -d /tmp/sluice-test.XXXXXX); chmod 755 $$pgdir; \
+	dsn=$$(internal/testenv/postgres.sh start $$pgdir/pg) || { echo "could not start PostgreSQL (see $$pgdir)"; exit 1; }; \
+	echo "PostgreSQL for the tests: $$dsn"; \
+	SLUICE_TEST_PG_DSN=$$dsn SLUICE_BIN=$(abspath $(BIN)/sluice) $(GO) test $(TEST_FLAGS) -tags $(TEST_TAGS) $(PKGS); rc=$$?; \
+	internal/testenv/postgres.sh stop $$pgdir/pg; rm -rf $$pgdir; exit $$rc
 
 test-unit: ## Unit tests only (no external tools or servers)
 	$(GO) test -race -shuffle=on $(PKGS)
