@@ -305,6 +305,7 @@ func (l *Log) loadSegment(s *segment, interval int64) (damaged bool, err error) 
 	sc := newScanner(s.log, from, size, int(min(size-from, recoverChunk)))
 	sc.verify, sc.after, sc.maxLast = true, s.base, s.base+maxRelOffset
 	keepRoll := s.rollTs
+	s.sinceIdx = -1 // the batch at from is indexed already, even with an interval of 0
 	for b, pos, ok := sc.next(); ok; b, pos, ok = sc.next() {
 		s.track(b, pos, interval, b.MaxTimestamp())
 	}

@@ -34,6 +34,7 @@ const (
 	OpRead
 )
 
+// String returns the operation's name.
 func (o Op) String() string {
 	switch o {
 	case OpCreate:

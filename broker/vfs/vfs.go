@@ -1,10 +1,11 @@
 // Package vfs is the small filesystem interface the broker's storage is
 // written against.
 //
-// Three implementations share it: [OS] (the real one), an in-memory one for
-// fast tests, and a fault-injecting wrapper that fails syncs, shortens writes
-// and tears tails, so that crash and recovery paths are tested without
-// killing processes. Only what the storage needs is here; in particular there
+// Three implementations share it: [OS] (the real one), [Mem] (in memory,
+// for fast tests, which can simulate a power loss with [Mem.Crash]), and
+// [Fault], a wrapper that fails syncs, shortens writes and tears tails, so
+// that crash and recovery paths are tested without killing processes. One
+// conformance suite (vfs_test.go) runs against all three. Only what the storage needs is here; in particular there
 // is no seeking: files are written with [File.Write] at their end or with
 // [File.WriteAt], and read with [File.ReadAt].
 package vfs
