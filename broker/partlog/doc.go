@@ -164,12 +164,12 @@
 // gaps). A group is swapped in so that a crash at any point leaves either
 // the old segments or the new one, never both or neither:
 //
-//	1. write <first>.log.cleaned, fsync            crash: removed at Open
-//	2. rename to <first>-<end>.log.swap, fsync dir  commit point
-//	3. serve the new segment
-//	4. remove the old segments' files, fsync dir    crash: Open redoes 4-5
-//	5. rename the .swap to <first>.log, fsync dir
-//	6. write its indexes                            crash: rebuilt at Open
+//	(1) write <first>.log.cleaned, fsync            crash: removed at Open
+//	(2) rename to <first>-<end>.log.swap, fsync dir  commit point
+//	(3) serve the new segment
+//	(4) remove the old segments' files, fsync dir    crash: Open redoes (4)-(5)
+//	(5) rename the .swap to <first>.log, fsync dir
+//	(6) write its indexes                            crash: rebuilt at Open
 //
 // # Invariants
 //
