@@ -54,8 +54,20 @@ func (b *Broker) startCoordinator() error {
 	t := b.lookup(offsetsTopic)
 	start := time.Now()
 	n := 0
+	skipped := 0
+	load := func(key, value []byte) error {
+		err := c.Load(key, value)
+		if errors.Is(err, group.ErrInvalidRecord) {
+			// One undecodable record must not keep the broker down:
+			// Kafka's loader skips unknown record types too.
+			skipped++
+			b.log.Warn("skipping undecodable record of "+offsetsTopic, "err", err)
+			return nil
+		}
+		return err
+	}
 	for p, l := range t.parts {
-		m, err := replay(l, c.Load)
+		m, err := replay(l, load)
 		n += m
 		if err != nil {
 			c.Close()
@@ -63,7 +75,7 @@ func (b *Broker) startCoordinator() error {
 		}
 	}
 	b.coord = c
-	b.log.Info("group coordinator loaded", "records", n, "took", time.Since(start).Round(time.Millisecond))
+	b.log.Info("group coordinator loaded", "records", n, "skipped", skipped, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -139,6 +139,10 @@ func (c *conn) handleProduce(req *kmsg.ProduceRequest, rep *reply) {
 // the LogAppendTime to report (-1 for CreateTime topics).
 func (b *Broker) produceTo(t *topic, l *partlog.Log, req *kmsg.ProduceRequest, records []byte) (partlog.AppendResult, int64, error) {
 	cfg := &t.prod
+	if t.internal {
+		// Only the coordinator writes __consumer_offsets.
+		return partlog.AppendResult{}, -1, errorf(ErrInvalidTopic, "Cannot append to internal topic %s", t.name)
+	}
 	if req.Acks == -1 && cfg.minInsyncReplicas > 1 {
 		return partlog.AppendResult{}, -1, errorf(ErrNotEnoughReplicas,
 			"The size of the current ISR Set(%d) is insufficient to satisfy the min.isr requirement of %d for partition", b.cfg.NodeID, cfg.minInsyncReplicas)

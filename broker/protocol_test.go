@@ -373,3 +373,20 @@ func TestListenAndServeAdvertisesBoundPort(t *testing.T) {
 		t.Errorf("Close took %v", took)
 	}
 }
+
+func TestProduceToInternalTopicRefused(t *testing.T) {
+	tb := startBroker(t, "")
+	c := dialRaw(t, tb.addr)
+	c.send(0, 7, 1, false, produceBody(t, "__consumer_offsets", -1))
+	_, body := c.recv()
+	resp := kmsg.NewPtrProduceResponse()
+	resp.Version = 7
+	if err := resp.ReadFrom(body); err != nil {
+		t.Fatal(err)
+	}
+	if code := resp.Topics[0].Partitions[0].ErrorCode; code != kerr.InvalidTopicException.Code {
+		t.Errorf("produce to __consumer_offsets: error %d, want INVALID_TOPIC_EXCEPTION", code)
+	}
+	// The broker still restarts (its replay never sees client records).
+	tb.restart(t)
+}
