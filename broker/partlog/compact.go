@@ -28,10 +28,9 @@ func (l *Log) compact() (int64, error) {
 
 	// Closed, durable segments, up to the first one holding records younger
 	// than min.compaction.lag.ms.
-	hwm := l.hwm.Load()
 	lag := cfg.MinCompactionLagMs.Milliseconds()
 	end := 0
-	for end < len(segs)-1 && segs[end+1].base <= hwm &&
+	for end < len(segs)-1 && segs[end].durable.Load() &&
 		(lag == 0 || segs[end].maxTimestamp() <= nowMs-lag) {
 		end++
 	}
@@ -268,6 +267,7 @@ func (l *Log) compactGroup(group []*segment, end int64, c *cleaner, interval int
 	}
 	ns.size.Store(pos)
 	ns.pub.Store(pos)
+	ns.durable.Store(true)
 
 	swap := swapName(first, end)
 	if err := l.fs.Rename(l.path(cleanedName), l.path(swap)); err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"sync"
 	"testing"
-	"time"
 )
 
 // TestConcurrentReadersWriters runs appends, syncs, reads, watches and
@@ -90,7 +89,10 @@ func TestConcurrentReadersWriters(t *testing.T) {
 				l.OffsetForTime(e.clock.nowMs())
 				l.MaxTimestamp()
 				l.Size()
-				time.Sleep(time.Millisecond) // pace the cleaner; not synchronisation
+				select { // clean again when there is something new
+				case <-l.Watch():
+				case <-ctx.Done():
+				}
 			}
 		}()
 

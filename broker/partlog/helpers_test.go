@@ -1,7 +1,6 @@
 package partlog
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"sync/atomic"
@@ -251,16 +250,3 @@ func equalRecs(t testing.TB, got, want []rec) {
 
 func head(r []rec) []rec { return r[:min(len(r), 3)] }
 
-// waitFor polls cond until it holds or a deadline passes.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-func isErr(err, target error) bool { return errors.Is(err, target) }

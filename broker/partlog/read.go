@@ -38,7 +38,7 @@ func (l *Log) Read(offset int64, maxBytes int, dst []byte) ([]byte, error) {
 		return dst, ErrClosed
 	}
 	for i := l.segmentFor(offset); i < len(l.segs); i++ {
-		out, found, err := l.segs[i].read(offset, maxBytes, dst)
+		out, found, err := l.segs[i].read(offset, hwm, maxBytes, dst)
 		if err != nil || found {
 			return out, err
 		}
@@ -46,9 +46,13 @@ func (l *Log) Read(offset int64, maxBytes int, dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// read appends to dst the batches of s that Read returns; found is false
-// when s holds no published batch at or after offset.
-func (s *segment) read(offset int64, maxBytes int, dst []byte) (out []byte, found bool, err error) {
+// read appends to dst the batches of s that Read returns, below hwm;
+// found is false when s holds no published batch at or after offset.
+//
+// The high watermark bounds the batches as well as pub does: a Sync stores
+// the positions it publishes before the high watermark, so a reader may see
+// a position whose offsets are not yet below the high watermark it read.
+func (s *segment) read(offset, hwm int64, maxBytes int, dst []byte) (out []byte, found bool, err error) {
 	limit := s.pub.Load()
 	pos := s.lookup(offset)
 	keep := len(dst)
@@ -90,6 +94,9 @@ func (s *segment) read(offset int64, maxBytes int, dst []byte) (out []byte, foun
 			need = 0
 			continue
 		}
+		if batch.Batch(buf[off:]).BaseOffset() >= hwm {
+			return dst[:keep], true, nil
+		}
 		if off+first > len(buf) {
 			// The batch does not fit what was read: read again from it,
 			// whole (KIP-74: the first batch goes out even past maxBytes).
@@ -100,7 +107,7 @@ func (s *segment) read(offset int64, maxBytes int, dst []byte) (out []byte, foun
 		end := off + first
 		for end+batch.LogOverhead <= len(buf) {
 			size := int(binary.BigEndian.Uint32(buf[end+8:])) + batch.LogOverhead
-			if end+size > len(buf) || end+size-off > maxBytes {
+			if end+size > len(buf) || end+size-off > maxBytes || batch.Batch(buf[end:]).BaseOffset() >= hwm {
 				break
 			}
 			end += size

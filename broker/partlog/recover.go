@@ -144,6 +144,7 @@ func (l *Log) recover() error {
 	}
 	for _, s := range l.segs {
 		s.pub.Store(s.size.Load())
+		s.durable.Store(s != act)
 	}
 	l.hwm.Store(end)
 

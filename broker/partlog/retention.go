@@ -99,12 +99,11 @@ func (l *Log) expiredLocked(cfg Config, nowMs int64) int {
 	for _, s := range l.segs {
 		total += s.size.Load()
 	}
-	hwm := l.hwm.Load()
 	n := 0
 	for ; n < len(l.segs)-1; n++ {
 		s := l.segs[n]
-		if l.segs[n+1].base > hwm {
-			break // not wholly durable yet
+		if !s.durable.Load() {
+			break // a Sync has yet to fsync it
 		}
 		byTime := cfg.RetentionMs >= 0 && s.maxTimestamp() < nowMs-cfg.RetentionMs.Milliseconds()
 		bySize := cfg.RetentionBytes >= 0 && total-s.size.Load() >= cfg.RetentionBytes

@@ -24,6 +24,10 @@ type segment struct {
 
 	size atomic.Int64 // bytes in the .log file, header included
 	pub  atomic.Int64 // bytes readers may see: every batch below the high watermark
+	// durable is set once the segment is sealed and a Sync has fsynced it
+	// with its indexes: only then may retention or compaction touch it (a
+	// Sync still running may be fsyncing it otherwise).
+	durable atomic.Bool
 
 	imu struct {
 		sync.RWMutex

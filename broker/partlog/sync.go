@@ -40,8 +40,12 @@ func (l *Log) Sync() error {
 		err = l.fsync(sealed, pending, act, dirDirty)
 		if err == nil && len(sealed) > 0 {
 			// Every segment before the active one is durable, indexes
-			// included: recovery need not scan them.
-			err = l.saveState(func(p *persisted) { p.recoveryPoint = max(p.recoveryPoint, act.base) })
+			// included: recovery need not scan them. If the state cannot
+			// be written (disk full), the old recovery point stays: a
+			// crash then costs a longer scan, nothing more.
+			if serr := l.saveState(func(p *persisted) { p.recoveryPoint = max(p.recoveryPoint, act.base) }); serr != nil {
+				l.logger.Warn("partlog: recovery point not advanced", "segment", act.base, "err", serr)
+			}
 		}
 	}
 	for _, f := range pending {
@@ -83,6 +87,7 @@ func (l *Log) fsync(sealed []*segment, pending []vfs.File, act *segment, dirDirt
 func (l *Log) publish(sealed []*segment, act *segment, actSize, target int64) {
 	for _, s := range sealed {
 		s.pub.Store(s.size.Load())
+		s.durable.Store(true)
 	}
 	if actSize > act.pub.Load() {
 		act.pub.Store(actSize)
