@@ -249,4 +249,3 @@ func equalRecs(t testing.TB, got, want []rec) {
 }
 
 func head(r []rec) []rec { return r[:min(len(r), 3)] }
-
