@@ -209,8 +209,8 @@ func groupSegments(segs []*segment, endOffset, segmentBytes int64) []segGroup {
 //     commit point, after which recovery rolls forward;
 //  3. serve the new segment instead of the old ones;
 //  4. remove the old segments' files and fsync the directory;
-//  5. rename the swap file to <first>.log and fsync the directory;
-//  6. write the new segment's indexes.
+//  5. write the new segment's indexes and fsync them;
+//  6. rename the swap file to <first>.log and fsync the directory.
 //
 // A single segment from which nothing is dropped is left alone.
 // REQUIRES: cleanMu held.
@@ -295,10 +295,7 @@ func (l *Log) compactGroup(group []*segment, end int64, c *cleaner, interval int
 	if err != nil {
 		return 0, l.fail(storageErr(err, "list %s", l.dir))
 	}
-	if err := l.completeSwap(first, end, names); err != nil {
-		return 0, l.fail(err)
-	}
-	if err := l.writeIndexes(ns, true); err != nil {
+	if err := l.completeSwap(first, end, names, func() error { return l.writeIndexes(ns, true) }); err != nil {
 		return 0, l.fail(err)
 	}
 	return oldBytes - pos, nil

@@ -167,9 +167,9 @@
 //	(1) write <first>.log.cleaned, fsync            crash: removed at Open
 //	(2) rename to <first>-<end>.log.swap, fsync dir  commit point
 //	(3) serve the new segment
-//	(4) remove the old segments' files, fsync dir    crash: Open redoes (4)-(5)
-//	(5) rename the .swap to <first>.log, fsync dir
-//	(6) write its indexes                            crash: rebuilt at Open
+//	(4) remove the old segments' files, fsync dir    crash: Open redoes (4), (6)
+//	(5) write its indexes, fsync them                 and rebuilds the indexes
+//	(6) rename the .swap to <first>.log, fsync dir
 //
 // # Invariants
 //

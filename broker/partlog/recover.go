@@ -400,7 +400,7 @@ func (l *Log) finishCompactions(names []string) ([]string, error) {
 			continue
 		}
 		l.logger.Info("partlog: completing an interrupted compaction", "file", name, "first", p.base, "end", p.end)
-		if err := l.completeSwap(p.base, p.end, names); err != nil {
+		if err := l.completeSwap(p.base, p.end, names, nil); err != nil {
 			return nil, err
 		}
 		changed = true
@@ -417,8 +417,10 @@ func (l *Log) finishCompactions(names []string) ([]string, error) {
 
 // completeSwap puts the compacted segment <first>-<end>.log.swap in place
 // of the segments whose bases are in [first, end): removes them (and
-// their indexes) durably, then renames the swap file.
-func (l *Log) completeSwap(first, end int64, names []string) error {
+// their indexes) durably, calls writeIndexes if set, then renames the swap
+// file. Without writeIndexes, the new segment's indexes are missing, and
+// rebuilt when it is loaded.
+func (l *Log) completeSwap(first, end int64, names []string, writeIndexes func() error) error {
 	for _, name := range names {
 		p, ok := parseName(name)
 		if !ok || p.end >= 0 || p.base < first || p.base >= end {
@@ -435,6 +437,14 @@ func (l *Log) completeSwap(first, end int64, names []string) error {
 	}
 	if err := l.fs.SyncDir(l.dir); err != nil {
 		return storageErr(err, "fsync directory")
+	}
+	// Indexes written (and fsynced) before the rename are never torn
+	// beside a complete log; if a crash comes first, recovery removes them
+	// with the rest of the range.
+	if writeIndexes != nil {
+		if err := writeIndexes(); err != nil {
+			return err
+		}
 	}
 	if err := l.fs.Rename(l.path(swapName(first, end)), l.path(fileName(first, logExt))); err != nil {
 		return storageErr(err, "rename %s", swapName(first, end))
