@@ -59,7 +59,7 @@ func BenchmarkBrokerVsKfake(b *testing.B) {
 
 func produceRate(b *testing.B, addrs ...string) float64 {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.DefaultProduceTopic("bench"),
-		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.MaxBufferedRecords(1<<18),
+		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.MaxBufferedRecords(1<<18), kgo.AllowAutoTopicCreation(),
 		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
 	if err != nil {
 		b.Fatal(err)

@@ -37,6 +37,7 @@ func TestCrashAcksAllLosesNothing(t *testing.T) {
 		kgo.RetryTimeout(2*time.Minute),
 		kgo.ProducerLinger(time.Millisecond),
 		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
+		kgo.AllowAutoTopicCreation(),
 	)
 	if err != nil {
 		t.Fatal(err)
