@@ -19,7 +19,7 @@ type Syncer struct {
 	mu      sync.Mutex
 	queue   []*syncRequest // REQUIRES: mu
 	closed  bool           // REQUIRES: mu
-	wake    chan struct{}  // capacity 1: a round is wanted
+	wake    chan struct{}  // capacity 1: a round is wanted; sent to and closed under mu
 	stopped chan struct{}  // closed when the goroutine has exited
 }
 
@@ -56,11 +56,11 @@ func (s *Syncer) Async(logs ...*Log) <-chan error {
 		return done
 	}
 	s.queue = append(s.queue, &syncRequest{logs: logs, done: done})
-	s.mu.Unlock()
-	select {
+	select { // under mu: Close closes wake under mu too
 	case s.wake <- struct{}{}:
 	default: // a round is already wanted
 	}
+	s.mu.Unlock()
 	return done
 }
 
@@ -74,8 +74,8 @@ func (s *Syncer) Close() {
 		return
 	}
 	s.closed = true
-	s.mu.Unlock()
 	close(s.wake)
+	s.mu.Unlock()
 	<-s.stopped
 }
 

@@ -119,3 +119,25 @@ func TestSyncerErrors(t *testing.T) {
 		t.Fatalf("sync after close: %v", err)
 	}
 }
+
+// TestSyncerCloseRace closes a Syncer while requests arrive: each gets an
+// answer, nil or ErrClosed, and nothing panics.
+func TestSyncerCloseRace(t *testing.T) {
+	e := memEnv()
+	l := e.open(t, DefaultConfig())
+	for range 20 {
+		s := NewSyncer()
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := s.Sync(l); err != nil && !errors.Is(err, ErrClosed) {
+					t.Error(err)
+				}
+			}()
+		}
+		s.Close()
+		wg.Wait()
+	}
+}
