@@ -358,14 +358,19 @@ func (l *Log) readIndexes(base, logSize int64) ([]indexEntry, []timeEntry, error
 	return idx, tidx, nil
 }
 
-// replay calls fn with every batch whose base offset is at least from,
-// reading headers and all. REQUIRES: exclusive ownership of l (Open).
+// replayChunk is the read size of replay, which reads batch headers only:
+// large batches cost one small read each.
+const replayChunk = 4 << 10
+
+// replay calls fn with the header of every batch whose base offset is at
+// least from. REQUIRES: exclusive ownership of l (Open).
 func (l *Log) replay(from int64, fn func(batch.Batch)) error {
 	for i := l.segmentFor(from); i < len(l.segs); i++ {
 		s := l.segs[i]
 		size := s.size.Load()
 		pos := s.lookup(from)
-		sc := newScanner(s.log, pos, size, int(min(max(size-pos, 0), recoverChunk)))
+		sc := newScanner(s.log, pos, size, int(min(max(size-pos, 0), replayChunk)))
+		sc.headers = true
 		for b, _, ok := sc.next(); ok; b, _, ok = sc.next() {
 			if b.BaseOffset() >= from {
 				fn(b)
