@@ -124,7 +124,7 @@ func (c *cache[K, V]) clear() {
 // name after a rename or insertion) into a per-record data error, as
 // Kafka's SchemaBuilderException is a DataException.
 func buildSchema(b *connectors.SchemaBuilder) (*connectors.Schema, error) {
-	s, err := buildSchema(b)
+	s, err := b.Build()
 	if err != nil {
 		return nil, &connectors.DataError{Msg: strings.TrimPrefix(err.Error(), connectors.ErrSchema.Error()+": ")}
 	}
