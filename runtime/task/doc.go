@@ -1,0 +1,97 @@
+// Package task runs one source or sink task of a connector: the path of a
+// record between a connector and Kafka, offsets, error handling and the
+// dead letter queue, back-pressure and metrics. The herder (package
+// runtime) starts a task with Start and steers it with Pause, Resume and
+// Stop; everything else happens inside.
+//
+// # Source tasks
+//
+//	Poll ─► transforms ─► key/value/header converters ─► kgo Produce (acks=all, idempotent)
+//	                                                         │ ack (promise)
+//	submitted-records tracker ◄───────────────────────────────┘
+//	   │ every offset.flush.interval.ms and on stop
+//	   ▼
+//	OffsetStore.Store (durable) ─► Source.Commit
+//
+// A polled record's SourceOffset becomes committable only when the broker
+// acknowledged it and every earlier record of the same source partition
+// (Kafka's SubmittedRecords, see submitted.go). Records dropped by a
+// transform, or skipped under errors.tolerance=all, count as acknowledged.
+// Produce blocks when the producer holds buffer.memory bytes (default 32
+// MiB) or max.buffered.records records that the broker has not
+// acknowledged yet, so a slow broker slows Poll instead of filling memory.
+//
+// # Sink tasks
+//
+//	kgo consumer group connect-<name> ─► converters ─► transforms ─► Put
+//	   ▲                                                          │
+//	   └── CommitOffsetsSync(exactly what Flush returned) ◄── Flush(offsets delivered)
+//
+// Each poll of at most max.poll.records records becomes one Put (an empty
+// Put when nothing arrived, as Kafka does, so sinks can rotate files on
+// time). Offsets are flushed and committed every offset.flush.interval.ms,
+// when the task asks (SinkControl.RequestCommit), before partitions are
+// revoked, and on stop. Rebalances (cooperative-sticky) only happen between
+// two batches: the consumer blocks them from a poll until the batch is
+// done (kgo.BlockRebalanceOnPoll), so no commit ever crosses one. A Put
+// that fails with connectors.ErrRetriable is retried with the same batch
+// after an exponential backoff, without fetching more.
+//
+// # Errors (KIP-298)
+//
+// Conversion and transformation failures go through one handler: failures
+// matching connectors.ErrRetriable are retried with exponential backoff
+// (300 ms doubling up to errors.retry.delay.max.ms) for errors.retry.timeout
+// (0: no retry, -1: forever); then errors.tolerance decides. With none the
+// task fails with a *RecordError naming the stage, class, topic, partition
+// and offset; with all the record is skipped, counted, logged
+// (errors.log.enable) and sent to the dead letter queue
+// (errors.deadletterqueue.topic.name), which is created if missing.
+//
+// Sink DLQ records are the original consumed records, byte for byte (key,
+// value, headers, timestamp), with Kafka's context headers when
+// errors.deadletterqueue.context.headers.enable is true:
+//
+//	__connect.errors.topic                 original topic
+//	__connect.errors.partition             original partition (decimal)
+//	__connect.errors.offset                original offset (decimal)
+//	__connect.errors.connector.name        connector
+//	__connect.errors.task.id               task number (decimal)
+//	__connect.errors.stage                 KEY_CONVERTER, VALUE_CONVERTER, HEADER_CONVERTER, TRANSFORMATION, TASK_PUT, …
+//	__connect.errors.class.name            the converter, transform or task that failed
+//	__connect.errors.exception.class.name  the Go type of the error, e.g. *connectors.DataError
+//	__connect.errors.exception.message     the error message
+//	__connect.errors.exception.stacktrace  the error chain, one "Type: message" per line, causes as "Caused by: …"
+//
+// Records a sink reports through SinkContext.Errant (KIP-610) go to the
+// same queue; the runtime waits for every DLQ write to be acknowledged
+// before it commits offsets past them.
+//
+// Beyond Kafka Connect, source tasks honour the same keys: a record whose
+// transformation or conversion fails is skipped under tolerance=all and,
+// with a DLQ topic configured, written there. Such a record has no Kafka
+// bytes yet, so the DLQ record has a null key and, as value, a JSON
+// document of what could be rendered:
+//
+//	{"topic":"orders","partition":null,"timestamp":1700000000000,
+//	 "source_partition":{…},"source_offset":{…},
+//	 "key_schema":<JsonConverter schema JSON or null>,"key":<value as JSON>,
+//	 "value_schema":…,"value":…,
+//	 "headers":[{"key":"h","value":…}]}
+//
+// Values are rendered leniently (structs as objects, bytes as base64,
+// decimals as strings, times as RFC 3339), so even a value that does not
+// match its schema is readable. The context headers are those above, with
+// __connect.errors.topic the target topic and partition and offset -1. The
+// source offset of such a record becomes committable once its DLQ write is
+// acknowledged.
+//
+// # Stopping
+//
+// Stop cancels the running Poll or Put, then stores offsets and commits
+// within the deadline of its context (task.shutdown.graceful.timeout.ms
+// when it has none). A task that does not finish in time is abandoned: its
+// Kafka clients are closed so it can neither produce, commit nor hold its
+// partitions, it never reports status again, and Stop returns an error
+// matching ErrAbandoned. Its goroutine is left to return on its own.
+package task

@@ -1,0 +1,510 @@
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicedata/sluice/connectors"
+)
+
+// sourceRunner runs a source task: Poll → transforms → converters →
+// produce, with offsets committed as records are acknowledged.
+type sourceRunner struct {
+	t         *Task
+	spec      Spec
+	offsets   OffsetStore
+	src       connectors.Source
+	rc        connectors.RecordCommitter // nil unless src implements it
+	conv      *converters
+	chain     chain
+	eh        *errorHandler
+	cl        *kgo.Client
+	closeOnce sync.Once
+
+	sub    *submitted
+	keys   partitionKeys       // poll goroutine only
+	topics map[string]struct{} // poll goroutine only
+	acks   ackQueue
+
+	// Offsets being flushed: owned by the committer goroutine, then by the
+	// main goroutine once the committer stopped.
+	toStore       map[string]connectors.SourceOffset // committable, not yet stored
+	stored        map[string]connectors.SourceOffset // stored by this task instance
+	commitPending bool                               // Commit failed; call it again
+}
+
+func newSourceRunner(_ context.Context, t *Task, spec Spec, env Env, src connectors.Source) (*sourceRunner, error) {
+	if src == nil {
+		return nil, errors.New("connector's NewTask returned nil")
+	}
+	if env.Offsets == nil {
+		return nil, errors.New("source task needs an offset store (Env.Offsets)")
+	}
+	ec, err := parseErrorsConfig(spec.ConnectorConfig)
+	if err != nil {
+		return nil, err
+	}
+	conv, err := newConverters(spec.ConnectorConfig, env.Worker)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := newChain(spec.ConnectorConfig)
+	if err != nil {
+		return nil, err
+	}
+	popts, err := producerOpts(mergeProps(env.Worker.Producer, spec.ConnectorConfig, "producer.override."), "producer.override.")
+	if err != nil {
+		closeChain(ch)
+		return nil, err
+	}
+	opts := slices.Clone(env.Kafka)
+	opts = append(opts, kgo.ClientID(fmt.Sprintf("connector-producer-%s-%d", spec.Connector, spec.Task)),
+		kgo.RecordPartitioner(sourcePartitioner{kgo.UniformBytesPartitioner(64<<10, true, true, nil)}))
+	opts = append(opts, popts...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		closeChain(ch)
+		return nil, fmt.Errorf("producer: %w", err)
+	}
+	s := &sourceRunner{t: t, spec: spec, offsets: env.Offsets, src: src, conv: conv, chain: ch, cl: cl,
+		sub: newSubmitted(), topics: map[string]struct{}{},
+		toStore: map[string]connectors.SourceOffset{}, stored: map[string]connectors.SourceOffset{}}
+	s.rc, _ = src.(connectors.RecordCommitter)
+	s.acks.signal = make(chan struct{}, 1)
+	s.eh = &errorHandler{cfg: ec, connector: spec.Connector, task: spec.Task, log: t.log, met: t.met}
+	if ec.dlqTopic != "" {
+		s.eh.dlq = &dlqWriter{topic: ec.dlqTopic, cl: cl, contextHeaders: ec.dlqContextHeaders,
+			connector: spec.Connector, task: spec.Task, met: t.met}
+	}
+	return s, nil
+}
+
+func closeChain(c chain) {
+	if c != nil {
+		c.Close()
+	}
+}
+
+func (s *sourceRunner) closeClient() { s.closeOnce.Do(s.cl.Close) }
+
+func (s *sourceRunner) abandon() { s.closeClient() }
+
+func (s *sourceRunner) run() error {
+	t := s.t
+	defer closeChain(s.chain)
+	defer s.closeClient()
+	if s.eh.dlq != nil {
+		if err := s.eh.dlq.ensureTopic(t.runCtx, s.eh.cfg.dlqReplication, s.eh.cfg.dlqReplicationSet); err != nil {
+			return s.openFailed(err)
+		}
+	}
+	sc := connectors.SourceContext{Connector: s.spec.Connector, Task: s.spec.Task, Logger: t.log,
+		Offsets: offsetReader{s.offsets, s.spec.Connector}}
+	if err := s.src.Open(t.runCtx, sc, s.spec.TaskConfig); err != nil {
+		return s.openFailed(fmt.Errorf("open: %w", err))
+	}
+	t.log.Info("source task running")
+	t.reportRunning()
+
+	stopCommitter, committerDone := make(chan struct{}), make(chan struct{})
+	go s.committer(stopCommitter, committerDone)
+	if err := s.pollLoop(); err != nil {
+		t.fail(err)
+	}
+
+	// Graceful phase: wait for acknowledgements, store and commit offsets,
+	// close the task.
+	ctx, cancel := t.shutdownContext()
+	defer cancel()
+	var errs []error
+	if err := s.cl.Flush(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("wait for %d unacknowledged records: %w", s.sub.pending(), err))
+	}
+	close(stopCommitter)
+	<-committerDone
+	if err := s.flushOffsets(ctx, true); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.src.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("close: %w", err))
+	}
+	t.stopErr = errors.Join(errs...)
+	if len(errs) == 0 {
+		t.log.Info("source task stopped")
+	}
+	return t.failed()
+}
+
+// openFailed ends a task whose start failed: a failure, unless Stop
+// interrupted it.
+func (s *sourceRunner) openFailed(err error) error {
+	if s.t.isStopping() {
+		return nil
+	}
+	s.t.fail(err)
+	return err
+}
+
+// pollLoop polls until stop, failure, pause-then-stop or end of input.
+// It returns the error the task fails with, if any.
+func (s *sourceRunner) pollLoop() error {
+	t := s.t
+	attempt := 0
+	paused := false
+	for {
+		if t.runCtx.Err() != nil {
+			return nil
+		}
+		if t.isPaused() {
+			if !paused {
+				paused = true
+				t.reportPaused()
+			}
+			select {
+			case <-t.wake:
+			case <-t.runCtx.Done():
+			}
+			continue
+		}
+		if paused {
+			paused = false
+			t.reportRunning()
+		}
+		ctx, done := t.waitContext(time.Time{})
+		recs, err := s.src.Poll(ctx)
+		cancelled := ctx.Err() != nil
+		done()
+		if len(recs) > 0 && (err == nil || cancelled ||
+			errors.Is(err, connectors.ErrEndOfInput) || errors.Is(err, connectors.ErrRetriable)) {
+			t.met.polled.Add(float64(len(recs)))
+			t.met.batchSize.Observe(float64(len(recs)))
+			if err := s.send(recs); err != nil {
+				return err
+			}
+		}
+		switch {
+		case err == nil:
+			attempt = 0
+		case errors.Is(err, connectors.ErrEndOfInput):
+			return nil
+		case cancelled:
+			// Pause or Stop cancelled Poll, which may say so with an error.
+		case errors.Is(err, connectors.ErrRetriable):
+			t.met.error(StageTaskPoll)
+			attempt++
+			d, _ := s.eh.cfg.retry.forever().delay(attempt, time.Now(), time.Now(), randDuration)
+			sleep(t.runCtx, d)
+		default:
+			t.met.error(StageTaskPoll)
+			return &RecordError{Stage: StageTaskPoll, Class: typeName(s.src), Partition: -1, Offset: -1, Err: err}
+		}
+	}
+}
+
+// send hands polled records to the producer, in order.
+func (s *sourceRunner) send(recs []connectors.Record) error {
+	for i := range recs {
+		if err := s.sendOne(&recs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *sourceRunner) sendOne(r *connectors.Record) error {
+	t := s.t
+	h := s.sub.submit(s.keys.key(r.SourcePartition), r.SourcePartition, r.SourceOffset)
+	out := *r
+	if s.chain != nil {
+		o, keep, err := s.chain.Apply(*r)
+		if err != nil {
+			err = s.eh.retry(t.runCtx, StageTransformation, err, func() (err error) {
+				o, keep, err = s.chain.Apply(*r)
+				return err
+			})
+			if err != nil {
+				return s.failed(r, h, StageTransformation, "transforms", r.Topic, err)
+			}
+		}
+		if !keep {
+			s.sub.ack(h)
+			s.commitRecord(r, nil)
+			return nil
+		}
+		out = o
+	}
+	kb, err := s.conv.key.FromConnect(out.Topic, out.KeySchema, out.Key)
+	if err != nil {
+		err = s.eh.retry(t.runCtx, StageKeyConverter, err, func() (err error) {
+			kb, err = s.conv.key.FromConnect(out.Topic, out.KeySchema, out.Key)
+			return err
+		})
+		if err != nil {
+			return s.failed(r, h, StageKeyConverter, s.conv.keyClass, out.Topic, err)
+		}
+	}
+	vb, err := s.conv.value.FromConnect(out.Topic, out.ValueSchema, out.Value)
+	if err != nil {
+		err = s.eh.retry(t.runCtx, StageValueConverter, err, func() (err error) {
+			vb, err = s.conv.value.FromConnect(out.Topic, out.ValueSchema, out.Value)
+			return err
+		})
+		if err != nil {
+			return s.failed(r, h, StageValueConverter, s.conv.valueClass, out.Topic, err)
+		}
+	}
+	var hs []kgo.RecordHeader
+	if len(out.Headers) > 0 {
+		hs = make([]kgo.RecordHeader, len(out.Headers))
+		for i, hd := range out.Headers {
+			b, err := s.conv.header.FromConnectHeader(out.Topic, hd.Key, hd.Schema, hd.Value)
+			if err != nil {
+				err = s.eh.retry(t.runCtx, StageHeaderConverter, err, func() (err error) {
+					b, err = s.conv.header.FromConnectHeader(out.Topic, hd.Key, hd.Schema, hd.Value)
+					return err
+				})
+				if err != nil {
+					return s.failed(r, h, StageHeaderConverter, s.conv.hdrClass, out.Topic, err)
+				}
+			}
+			hs[i] = kgo.RecordHeader{Key: hd.Key, Value: b}
+		}
+	}
+	kr := &kgo.Record{Topic: out.Topic, Key: kb, Value: vb, Headers: hs, Timestamp: out.Timestamp}
+	if p, ok := out.KafkaPartition(); ok {
+		kr.Partition, kr.Context = p, explicitPartition
+	}
+	if _, ok := s.topics[out.Topic]; !ok {
+		s.topics[out.Topic] = struct{}{}
+		t.reportTopic(out.Topic)
+	}
+	s.cl.Produce(t.hardCtx, kr, func(kr *kgo.Record, err error) { s.acked(r, h, kr, err) })
+	return nil
+}
+
+// failed handles a record that failed a stage before it was produced.
+func (s *sourceRunner) failed(r *connectors.Record, h subHandle, stage Stage, class, topic string, err error) error {
+	part := int32(-1)
+	if p, ok := r.KafkaPartition(); ok {
+		part = p
+	}
+	f := &failure{RecordError: RecordError{Stage: stage, Class: class, Topic: topic, Partition: part, Offset: -1, Err: err}, source: r}
+	return s.eh.handle(s.t.hardCtx, f, func(err error) {
+		if err != nil {
+			s.t.fail(err)
+			return
+		}
+		s.sub.ack(h)
+		s.commitRecord(r, nil)
+	})
+}
+
+// acked is the producer's promise for record r. Promises are called
+// serially, in produce order per Kafka partition.
+func (s *sourceRunner) acked(r *connectors.Record, h subHandle, kr *kgo.Record, err error) {
+	t := s.t
+	if err == nil {
+		s.sub.ack(h)
+		t.met.produced.Inc()
+		if s.rc != nil {
+			s.commitRecord(r, &connectors.RecordMetadata{Topic: kr.Topic, Partition: kr.Partition,
+				Offset: kr.Offset, Timestamp: kr.Timestamp})
+		}
+		return
+	}
+	if t.hardCtx.Err() != nil || errors.Is(err, kgo.ErrClientClosed) {
+		return // shutting down or abandoned: the record stays unacknowledged
+	}
+	t.met.error(StageKafkaProduce)
+	re := &RecordError{Stage: StageKafkaProduce, Class: "producer", Topic: kr.Topic, Partition: -1, Offset: -1, Err: err}
+	if p, ok := r.KafkaPartition(); ok {
+		re.Partition = p
+	}
+	if s.eh.cfg.tolerateAll {
+		// As Kafka (KIP-779): with tolerance all a record the producer
+		// gave up on is logged and treated as sent; there is no DLQ write,
+		// which would fail the same way.
+		t.met.skipped.Inc()
+		if s.eh.cfg.logEnable {
+			s.eh.logFailure(&failure{RecordError: *re, source: r})
+		}
+		s.sub.ack(h)
+		s.commitRecord(r, nil)
+		return
+	}
+	t.fail(re)
+}
+
+// commitRecord queues a RecordCommitter.CommitRecord call for the
+// committer goroutine, so that it never runs concurrently with Commit.
+func (s *sourceRunner) commitRecord(r *connectors.Record, md *connectors.RecordMetadata) {
+	if s.rc == nil {
+		return
+	}
+	s.acks.push(pendingAck{r: r, md: md})
+}
+
+// committer calls CommitRecord for acknowledged records and flushes
+// offsets every offset.flush.interval.ms, until stop is closed.
+func (s *sourceRunner) committer(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := s.t
+	tick := time.NewTicker(t.settings.OffsetFlushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.acks.signal:
+			s.drainAcks()
+		case <-tick.C:
+			s.drainAcks()
+			if err := s.flushOffsets(t.hardCtx, false); err != nil {
+				t.log.Warn("offset flush failed; retrying at the next flush", "error", err)
+			}
+		case <-stop:
+			s.drainAcks()
+			return
+		}
+	}
+}
+
+func (s *sourceRunner) drainAcks() {
+	for _, a := range s.acks.take() {
+		if s.t.abandoned.Load() {
+			return
+		}
+		if err := s.rc.CommitRecord(s.t.hardCtx, *a.r, a.md); err != nil {
+			s.t.log.Warn("CommitRecord failed", "error", err)
+		}
+	}
+}
+
+// flushOffsets stores the offsets that became committable, then calls
+// Commit with every offset this task stored (on the final flush, even if
+// nothing new was stored).
+func (s *sourceRunner) flushOffsets(ctx context.Context, final bool) error {
+	t := s.t
+	for _, ko := range s.sub.committable() {
+		s.toStore[ko.key] = ko.SourceOffset
+	}
+	if t.abandoned.Load() {
+		return nil
+	}
+	if len(s.toStore) > 0 {
+		sctx, cancel := context.WithTimeout(ctx, t.settings.OffsetFlushTimeout)
+		start := time.Now()
+		err := s.offsets.Store(sctx, s.spec.Connector, sortedOffsets(s.toStore))
+		cancel()
+		t.met.commitTime.Observe(time.Since(start).Seconds())
+		if err != nil {
+			t.met.commitFailed.Inc()
+			return fmt.Errorf("store offsets: %w", err)
+		}
+		for k, v := range s.toStore {
+			s.stored[k] = v
+		}
+		clear(s.toStore)
+		s.commitPending = true
+	}
+	if s.commitPending || (final && len(s.stored) > 0) {
+		if err := s.src.Commit(ctx, sortedOffsets(s.stored)); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		s.commitPending = false
+	}
+	return nil
+}
+
+func sortedOffsets(m map[string]connectors.SourceOffset) []connectors.SourceOffset {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]connectors.SourceOffset, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
+}
+
+// ackQueue hands CommitRecord calls from the producer's promises to the
+// committer goroutine. It holds at most the records in flight.
+type ackQueue struct {
+	mu     sync.Mutex
+	q      []pendingAck
+	signal chan struct{}
+}
+
+type pendingAck struct {
+	r  *connectors.Record
+	md *connectors.RecordMetadata
+}
+
+func (a *ackQueue) push(p pendingAck) {
+	a.mu.Lock()
+	a.q = append(a.q, p)
+	a.mu.Unlock()
+	select {
+	case a.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (a *ackQueue) take() []pendingAck {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	q := a.q
+	a.q = nil
+	return q
+}
+
+// offsetReader is a connector's view of the offset store.
+type offsetReader struct {
+	store     OffsetStore
+	connector string
+}
+
+func (o offsetReader) Offset(ctx context.Context, partition map[string]any) (map[string]any, error) {
+	return o.store.Offset(ctx, o.connector, partition)
+}
+
+// explicitPartition marks, as kgo.Record.Context, a record whose source
+// task chose its Kafka partition.
+var explicitPartition = context.WithValue(context.Background(), explicitPartitionKey{}, true)
+
+type explicitPartitionKey struct{}
+
+// sourcePartitioner sends records with an explicit partition there and
+// leaves the others to Kafka's default partitioner (murmur2 of the key,
+// sticky batches for null keys).
+type sourcePartitioner struct{ def kgo.Partitioner }
+
+func (p sourcePartitioner) ForTopic(topic string) kgo.TopicPartitioner {
+	return &sourceTopicPartitioner{def: p.def.ForTopic(topic).(kgo.TopicBackupPartitioner)}
+}
+
+type sourceTopicPartitioner struct{ def kgo.TopicBackupPartitioner }
+
+func (p *sourceTopicPartitioner) RequiresConsistency(r *kgo.Record) bool {
+	return r.Context == explicitPartition || p.def.RequiresConsistency(r)
+}
+
+func (p *sourceTopicPartitioner) Partition(r *kgo.Record, n int) int {
+	if r.Context == explicitPartition {
+		return int(r.Partition)
+	}
+	return p.def.Partition(r, n)
+}
+
+func (p *sourceTopicPartitioner) PartitionByBackup(r *kgo.Record, n int, it kgo.TopicBackupIter) int {
+	if r.Context == explicitPartition {
+		return int(r.Partition)
+	}
+	return p.def.PartitionByBackup(r, n, it)
+}
