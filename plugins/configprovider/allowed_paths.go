@@ -55,8 +55,10 @@ func (a allowedPaths) check(path string) (string, error) {
 
 type pathError struct{ path string }
 
+// Error names the path and allowed.paths.
 func (e *pathError) Error() string {
 	return "configprovider: the path " + e.path + " is not allowed to be accessed (" + KeyAllowedPaths + ")"
 }
 
+// Is reports whether target is ErrPathNotAllowed.
 func (e *pathError) Is(target error) bool { return target == ErrPathNotAllowed }

@@ -82,8 +82,10 @@ func (p *EnvVar) Close() error { return nil }
 
 type unsupportedPathError struct{ path string }
 
+// Error uses Kafka's wording.
 func (e *unsupportedPathError) Error() string {
 	return "configprovider: path is not supported for EnvVarConfigProvider, invalid value '" + e.path + "'"
 }
 
+// Is reports whether target is ErrUnsupportedPath.
 func (e *unsupportedPathError) Is(target error) bool { return target == ErrUnsupportedPath }
