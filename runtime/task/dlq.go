@@ -15,17 +15,17 @@ import (
 
 // Dead letter queue context headers (Kafka's DeadLetterQueueReporter).
 const (
-	hdrPrefix         = "__connect.errors."
-	HeaderTopic       = hdrPrefix + "topic"
-	HeaderPartition   = hdrPrefix + "partition"
-	HeaderOffset      = hdrPrefix + "offset"
-	HeaderConnector   = hdrPrefix + "connector.name"
-	HeaderTaskID      = hdrPrefix + "task.id"
-	HeaderStage       = hdrPrefix + "stage"
-	HeaderClass       = hdrPrefix + "class.name"
-	HeaderException   = hdrPrefix + "exception.class.name"
-	HeaderMessage     = hdrPrefix + "exception.message"
-	HeaderStacktrace  = hdrPrefix + "exception.stacktrace"
+	hdrPrefix          = "__connect.errors."
+	HeaderTopic        = hdrPrefix + "topic"
+	HeaderPartition    = hdrPrefix + "partition"
+	HeaderOffset       = hdrPrefix + "offset"
+	HeaderConnector    = hdrPrefix + "connector.name"
+	HeaderTaskID       = hdrPrefix + "task.id"
+	HeaderStage        = hdrPrefix + "stage"
+	HeaderClass        = hdrPrefix + "class.name"
+	HeaderException    = hdrPrefix + "exception.class.name"
+	HeaderMessage      = hdrPrefix + "exception.message"
+	HeaderStacktrace   = hdrPrefix + "exception.stacktrace"
 	dlqCreateTimeoutMs = 30000
 )
 

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/sluicedata/sluice/transforms"
 )
 
 // Sentinel errors.
@@ -170,4 +172,14 @@ func errorTrace(err error) string {
 	}
 	walk(err, 0)
 	return b.String()
+}
+
+// transformClass names the transform that failed, from the chain's
+// *transforms.StageError.
+func transformClass(err error) string {
+	var se *transforms.StageError
+	if errors.As(err, &se) {
+		return se.Class
+	}
+	return "transforms"
 }

@@ -69,14 +69,14 @@ func (m *Metrics) collectors() []prometheus.Collector {
 
 // taskMetrics are one task's series, resolved once.
 type taskMetrics struct {
-	m                                  *Metrics
-	labels                             prometheus.Labels
-	polled, produced, consumed, put    prometheus.Counter
-	batchSize, commitTime              prometheus.Observer
-	commitFailed, skipped, dlq         prometheus.Counter
-	sinkLag                            prometheus.Gauge
-	errByStage                         [len(stageNames)]prometheus.Counter
-	running, paused, failed            prometheus.Gauge
+	m                               *Metrics
+	labels                          prometheus.Labels
+	polled, produced, consumed, put prometheus.Counter
+	batchSize, commitTime           prometheus.Observer
+	commitFailed, skipped, dlq      prometheus.Counter
+	sinkLag                         prometheus.Gauge
+	errByStage                      [len(stageNames)]prometheus.Counter
+	running, paused, failed         prometheus.Gauge
 }
 
 func (m *Metrics) forTask(connector string, task int) *taskMetrics {

@@ -3,6 +3,10 @@ package task
 import (
 	"fmt"
 	"strings"
+	"sync"
+
+	"github.com/sluicedata/sluice/plugins"
+	"github.com/sluicedata/sluice/transforms"
 
 	"github.com/sluicedata/sluice/connectors"
 	"github.com/sluicedata/sluice/runtime/convert"
@@ -24,7 +28,7 @@ type converters struct {
 // properties when set, otherwise the worker's classes with the worker's
 // properties (Kafka's Plugins.newConverter: a connector that does not set
 // the class does not get its nested properties applied either).
-func newConverters(cc map[string]string, s Settings) (*converters, error) {
+func newConverters(reg *plugins.Registry, cc map[string]string, s Settings) (*converters, error) {
 	pick := func(key, workerClass string) (class string, props map[string]string) {
 		if c := strings.TrimSpace(cc[key]); c != "" {
 			return c, withPrefix(cc, key+".")
@@ -35,21 +39,21 @@ func newConverters(cc map[string]string, s Settings) (*converters, error) {
 	var errs []error
 	class, props := pick(connectors.KeyKeyConverter, s.KeyConverter)
 	out.keyClass = class
-	if c, err := newConverter(class, props, true); err != nil {
+	if c, err := newConverter(reg, class, props, true); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", connectors.KeyKeyConverter, err))
 	} else {
 		out.key = c
 	}
 	class, props = pick(connectors.KeyValueConverter, s.ValueConverter)
 	out.valueClass = class
-	if c, err := newConverter(class, props, false); err != nil {
+	if c, err := newConverter(reg, class, props, false); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", connectors.KeyValueConverter, err))
 	} else {
 		out.value = c
 	}
 	class, props = pick(connectors.KeyHeaderConverter, s.HeaderConverter)
 	out.hdrClass = class
-	if c, err := newHeaderConverter(class, props); err != nil {
+	if c, err := newHeaderConverter(reg, class, props); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", connectors.KeyHeaderConverter, err))
 	} else {
 		out.header = c
@@ -70,35 +74,13 @@ func withPrefix(m map[string]string, prefix string) map[string]string {
 	return out
 }
 
-// builtinConverters are the converters of package convert by Kafka class
-// name and short name.
-var builtinConverters = map[string]func() any{
-	"org.apache.kafka.connect.json.JsonConverter":            func() any { return convert.NewJSONConverter() },
-	"JsonConverter":                                          func() any { return convert.NewJSONConverter() },
-	"org.apache.kafka.connect.storage.StringConverter":       func() any { return convert.NewStringConverter() },
-	"StringConverter":                                        func() any { return convert.NewStringConverter() },
-	"org.apache.kafka.connect.converters.ByteArrayConverter": func() any { return &convert.ByteArrayConverter{} },
-	"ByteArrayConverter":                                     func() any { return &convert.ByteArrayConverter{} },
-	"org.apache.kafka.connect.storage.SimpleHeaderConverter": func() any { return &convert.SimpleHeaderConverter{} },
-	"SimpleHeaderConverter":                                  func() any { return &convert.SimpleHeaderConverter{} },
-}
+// builtinRegistry is used when Env.Registry is nil (tools, tests).
+var builtinRegistry = sync.OnceValue(plugins.Builtin)
 
-// lookupPlugin returns a new instance of the plugin named class.
-func lookupPlugin(class string) (any, error) {
-	if mk, ok := builtinConverters[class]; ok {
-		return mk(), nil
-	}
-	return nil, fmt.Errorf("%w: Failed to find any class that implements Converter and which name matches %s", connectors.ErrInvalidConfig, class)
-}
-
-func newConverter(class string, props map[string]string, isKey bool) (convert.Converter, error) {
-	p, err := lookupPlugin(class)
+func newConverter(reg *plugins.Registry, class string, props map[string]string, isKey bool) (convert.Converter, error) {
+	c, err := reg.NewConverter(class)
 	if err != nil {
 		return nil, err
-	}
-	c, ok := p.(convert.Converter)
-	if !ok {
-		return nil, fmt.Errorf("%w: %s is not a Converter", connectors.ErrInvalidConfig, class)
 	}
 	if err := c.Configure(props, isKey); err != nil {
 		return nil, err
@@ -106,24 +88,15 @@ func newConverter(class string, props map[string]string, isKey bool) (convert.Co
 	return c, nil
 }
 
-func newHeaderConverter(class string, props map[string]string) (convert.HeaderConverter, error) {
-	p, err := lookupPlugin(class)
+func newHeaderConverter(reg *plugins.Registry, class string, props map[string]string) (convert.HeaderConverter, error) {
+	c, err := reg.NewHeaderConverter(class)
 	if err != nil {
 		return nil, err
 	}
-	var hc convert.HeaderConverter
-	switch c := p.(type) {
-	case convert.HeaderConverter:
-		hc = c
-	case convert.Converter:
-		hc = convert.AsHeaderConverter(c)
-	default:
-		return nil, fmt.Errorf("%w: %s is not a HeaderConverter", connectors.ErrInvalidConfig, class)
-	}
-	if err := hc.Configure(props); err != nil {
+	if err := c.Configure(props); err != nil {
 		return nil, err
 	}
-	return hc, nil
+	return c, nil
 }
 
 // chain is what a task needs of a transformation chain (transforms.Chain).
@@ -134,14 +107,33 @@ type chain interface {
 }
 
 // newChain builds the connector's transformation chain, or nil when it has
-// none.
-func newChain(cc map[string]string) (chain, error) {
+// none; transforms and predicates resolve through the registry.
+func newChain(reg *plugins.Registry, cc map[string]string) (chain, error) {
 	if strings.TrimSpace(cc[connectors.KeyTransforms]) == "" {
 		return nil, nil
 	}
-	// TODO(transforms): transforms.NewChain once it lands.
-	return nil, fmt.Errorf("%w: transforms are not available in this build", connectors.ErrInvalidConfig)
+	c, err := transforms.NewChain(cc, func(class string) (transforms.Plugin, bool) {
+		p, err := reg.Lookup(class, plugins.KindTransformation, plugins.KindPredicate)
+		if err != nil {
+			return transforms.Plugin{}, false
+		}
+		return transforms.Plugin{Class: p.Class, Aliases: p.Aliases, Predicate: p.Kind == plugins.KindPredicate,
+			New: p.New, Doc: p.Doc, Version: p.Version}, true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return chainAdapter{c}, nil
 }
+
+// chainAdapter drops the error of transforms.Chain.Close, which is
+// nothing a stopping task could act on.
+type chainAdapter struct{ c *transforms.Chain }
+
+func (a chainAdapter) Apply(r connectors.Record) (connectors.Record, bool, error) {
+	return a.c.Apply(r)
+}
+func (a chainAdapter) Close() { _ = a.c.Close() }
 
 func joinErrors(errs []error) error {
 	if len(errs) == 1 {

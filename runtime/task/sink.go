@@ -92,7 +92,7 @@ func newSinkRunner(_ context.Context, t *Task, spec Spec, env Env, sink connecto
 	if err != nil {
 		return nil, err
 	}
-	conv, err := newConverters(cc, env.Worker)
+	conv, err := newConverters(env.Registry, cc, env.Worker)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func newSinkRunner(_ context.Context, t *Task, spec Spec, env Env, sink connecto
 			return nil, err
 		}
 	}
-	ch, err := newChain(cc)
+	ch, err := newChain(env.Registry, cc)
 	if err != nil {
 		return nil, err
 	}
@@ -489,7 +489,7 @@ func (s *sinkRunner) toConnect(kr *kgo.Record, part *int32) (connectors.Record, 
 			out, keep, err = s.chain.Apply(rec)
 			return err
 		}); err != nil {
-			return connectors.Record{}, false, s.consumedFailed(kr, StageTransformation, "transforms", err)
+			return connectors.Record{}, false, s.consumedFailed(kr, StageTransformation, transformClass(err), err)
 		}
 	}
 	return out, keep, nil

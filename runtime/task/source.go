@@ -50,11 +50,11 @@ func newSourceRunner(_ context.Context, t *Task, spec Spec, env Env, src connect
 	if err != nil {
 		return nil, err
 	}
-	conv, err := newConverters(spec.ConnectorConfig, env.Worker)
+	conv, err := newConverters(env.Registry, spec.ConnectorConfig, env.Worker)
 	if err != nil {
 		return nil, err
 	}
-	ch, err := newChain(spec.ConnectorConfig)
+	ch, err := newChain(env.Registry, spec.ConnectorConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (s *sourceRunner) sendOne(r *connectors.Record) error {
 				return err
 			})
 			if err != nil {
-				return s.failed(r, h, StageTransformation, "transforms", r.Topic, err)
+				return s.failed(r, h, StageTransformation, transformClass(err), r.Topic, err)
 			}
 		}
 		if !keep {

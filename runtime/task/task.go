@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicedata/sluice/connectors"
+	"github.com/sluicedata/sluice/plugins"
 )
 
 // Spec says which task to run.
@@ -37,9 +38,9 @@ type Spec struct {
 // shared by every task of the worker.
 type Env struct {
 	Worker Settings
-	// Registry resolves converter, transform and predicate class names.
-	// TODO(plugins): Registry *plugins.Registry once package plugins lands;
-	// until then the built-in converters and transforms are used.
+	// Registry resolves converter, transform and predicate class names;
+	// nil means plugins.Builtin().
+	Registry *plugins.Registry
 	// Offsets stores source offsets (source tasks only).
 	Offsets OffsetStore
 	// Status hears about state changes; nil reports nothing.
@@ -152,6 +153,9 @@ type runner interface {
 func Start(ctx context.Context, spec Spec, env Env) (*Task, error) {
 	if env.Metrics == nil {
 		env.Metrics = NewMetrics(nil)
+	}
+	if env.Registry == nil {
+		env.Registry = builtinRegistry()
 	}
 	if env.Logger == nil {
 		env.Logger = slog.New(slog.DiscardHandler)
