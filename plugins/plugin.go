@@ -29,6 +29,12 @@ func Kinds() []Kind {
 // ConnectorKinds are the kinds GET /connector-plugins lists by default.
 func ConnectorKinds() []Kind { return []Kind{KindSink, KindSource} }
 
+// RESTKinds are the kinds GET /connector-plugins?connectorsOnly=false
+// lists: every kind but config_provider, which Kafka does not show.
+func RESTKinds() []Kind {
+	return []Kind{KindSink, KindSource, KindTransformation, KindPredicate, KindConverter, KindHeaderConverter}
+}
+
 // order returns k's position in listing order, or -1 if k is not a kind.
 func (k Kind) order() int {
 	for i, x := range Kinds() {

@@ -138,6 +138,11 @@ func TestListOrder(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("connectors: %v, want %v", got, want)
 	}
+	for _, p := range r.List(RESTKinds()...) {
+		if p.Kind == KindConfigProvider {
+			t.Errorf("RESTKinds lists config provider %s", p.Class)
+		}
+	}
 	if n := len(r.List(KindHeaderConverter)); n != 4 {
 		t.Errorf("%d header converters, want 4", n)
 	}
