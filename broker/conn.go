@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -292,8 +293,8 @@ func (c *conn) writeLoop() {
 				fail(err)
 			}
 		}
-		if cap(buf) > 1<<20 {
-			buf = nil // do not pin a large fetch response
+		if cap(buf) > 16<<20 {
+			buf = nil // do not pin an unusually large fetch response
 		}
 	}
 	if !failed {
@@ -310,6 +311,13 @@ func (c *conn) encode(buf []byte, rep *reply) (out []byte, err error) {
 			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
 	}()
+	fetch, isFetch := rep.resp.(*kmsg.FetchResponse)
+	if isFetch {
+		// Size the buffer once: growing it while kmsg appends the record
+		// batches would copy megabytes several times over.
+		buf = slices.Grow(buf, fetchSize(fetch)+256)
+		defer releaseFetch(fetch)
+	}
 	buf = append(buf, 0, 0, 0, 0)
 	buf = binary.BigEndian.AppendUint32(buf, uint32(rep.corr))
 	if rep.resp.IsFlexible() && rep.key != apiVersionsKey {

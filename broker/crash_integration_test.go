@@ -12,11 +12,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/sluicedata/sluice/broker"
 	"github.com/sluicedata/sluice/broker/brokertest"
 )
 
-type brokerConfig = broker.Config
 
 // TestCrashAcksAllLosesNothing kills a `sluice broker` process with SIGKILL
 // several times while an idempotent kgo producer writes with acks=all, and

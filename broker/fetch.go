@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -167,14 +168,69 @@ func readPartition(l *partlog.Log, offset int64, partMax, remaining int, first b
 	}
 	limit := max(min(partMax, remaining), 1) // Read gives at least one batch
 
-	data, err := l.Read(offset, limit, nil)
+	data, err := l.Read(offset, limit, getReadBuf())
 	if err != nil {
+		putReadBuf(data)
 		return nil, err
 	}
 	if !first && len(data) > remaining {
 		// Read returns at least one batch; past the first partition
 		// with data that must not break MaxBytes.
+		putReadBuf(data)
+		return nil, nil
+	}
+	if len(data) == 0 {
+		putReadBuf(data)
 		return nil, nil
 	}
 	return data, nil
+}
+
+// readBufs recycles the buffers partitions are read into: a consumer at
+// full speed reads hundreds of MB/s, and fresh buffers would cost an
+// allocation and a clear of every byte. Buffers return to the pool once
+// the Fetch response holding them is encoded (releaseFetch).
+var readBufs sync.Pool
+
+// maxPooledReadBuf bounds what the pool keeps, so one huge fetch does not
+// pin its buffer.
+const maxPooledReadBuf = 8 << 20
+
+func getReadBuf() []byte {
+	if bp, ok := readBufs.Get().(*[]byte); ok {
+		return (*bp)[:0]
+	}
+	return nil
+}
+
+func putReadBuf(b []byte) {
+	if cap(b) == 0 || cap(b) > maxPooledReadBuf {
+		return
+	}
+	b = b[:0]
+	readBufs.Put(&b)
+}
+
+// fetchSize is the bytes of record batches a Fetch response carries: the
+// bulk of its encoded size.
+func fetchSize(resp *kmsg.FetchResponse) int {
+	n := 0
+	for i := range resp.Topics {
+		for j := range resp.Topics[i].Partitions {
+			n += len(resp.Topics[i].Partitions[j].RecordBatches) + 64
+		}
+	}
+	return n
+}
+
+// releaseFetch gives the read buffers of an encoded Fetch response back to
+// the pool. The response must not be used afterwards.
+func releaseFetch(resp *kmsg.FetchResponse) {
+	for i := range resp.Topics {
+		for j := range resp.Topics[i].Partitions {
+			p := &resp.Topics[i].Partitions[j]
+			putReadBuf(p.RecordBatches)
+			p.RecordBatches = nil
+		}
+	}
 }
