@@ -33,15 +33,30 @@ func IsNull(v any) bool {
 // Kafka's ConnectSchema.validateValue does, and returns a *DataError with
 // Kafka's wording otherwise. A nil schema accepts any value.
 func ValidateValue(schema *Schema, v any) error {
-	return validateValue(schema, v, "value")
+	return validateValue(schema, v, location{where: "value"})
 }
 
 // validateField is ValidateValue for a struct field, worded like Kafka.
 func validateField(name string, schema *Schema, v any) error {
-	return validateValue(schema, v, `field: "`+name+`"`)
+	return validateValue(schema, v, location{field: name})
 }
 
-func validateValue(s *Schema, v any, location string) error {
+// location names what is validated, for error messages. It is built into
+// a string only when validation fails: PutField runs for every field of
+// every record, and the message is almost never needed.
+type location struct {
+	where string // the whole location, or a prefix when field is set
+	field string
+}
+
+func (l location) String() string {
+	if l.field != "" {
+		return l.where + `field: "` + l.field + `"`
+	}
+	return l.where
+}
+
+func validateValue(s *Schema, v any, location location) error {
 	if s == nil {
 		return nil
 	}
@@ -66,14 +81,14 @@ func validateValue(s *Schema, v any, location string) error {
 		}
 		return st.Validate()
 	case TypeArray:
-		loc := "element of array " + location
+		loc := nested("element of array ", location)
 		for _, e := range v.([]any) {
 			if err := validateValue(s.value, e, loc); err != nil {
 				return err
 			}
 		}
 	case TypeMap:
-		kloc, vloc := "key of map "+location, "value of map "+location
+		kloc, vloc := nested("key of map ", location), nested("value of map ", location)
 		switch m := v.(type) {
 		case map[string]any:
 			for k, e := range m {
@@ -96,6 +111,11 @@ func validateValue(s *Schema, v any, location string) error {
 		}
 	}
 	return nil
+}
+
+// nested is the location of an element inside the container at l.
+func nested(prefix string, l location) location {
+	return location{where: prefix + l.String()}
 }
 
 // goTypeMatches reports whether the Go type of the non-null v is the
