@@ -282,6 +282,9 @@ func (t *timestampConverter) Apply(r connectors.Record) (connectors.Record, bool
 	if err != nil {
 		return r, false, err
 	}
+	if s == nil {
+		return t.side.set(r, updated, nil), true, nil
+	}
 	out, err := t.convertStruct(s, updated)
 	if err != nil {
 		return r, false, err
