@@ -1,8 +1,9 @@
 package partlog
 
-// This file and the exported methods of Log (log.go, append.go, sync.go,
-// read.go, retention.go) and Syncer (syncer.go) are the contract the broker
-// codes against. See doc.go for the model and the on-disk format.
+// This file, errors.go and the exported methods of Log (log.go, append.go,
+// sync.go, read.go, timestamp.go, retention.go) and Syncer (syncer.go) are
+// the contract the broker codes against. See doc.go for the model and the
+// on-disk format.
 
 import (
 	"log/slog"
