@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/sluicedata/sluice/connectors"
 )
@@ -166,63 +167,75 @@ func Errorf(kind error, format string, args ...any) *Error {
 // only entry point into the runtime. All methods are safe for concurrent use
 // and honour ctx (the REST layer gives each request 90 s, Kafka's timeout).
 // A method returns an *Error (see the kinds) for anything the user did or
-// can fix.
+// can fix. Methods called before the worker has read its internal topics
+// wait for it (bounded by ctx). None of them ever waits on connector or
+// task code.
 type Herder struct{ impl *herder }
 
-// herder is the implementation; defined by the runtime.
-type herder struct{}
-
-func notImplemented() error { return errors.New("runtime: not implemented") }
-
-// Connectors lists connector names (unordered; never nil).
-func (h *Herder) Connectors(ctx context.Context) ([]string, error) { return nil, notImplemented() }
+// Connectors lists connector names (sorted; never nil).
+func (h *Herder) Connectors(ctx context.Context) ([]string, error) { return h.impl.connectors(ctx) }
 
 // ConnectorInfo returns a connector's config and tasks (404 "Connector X not found").
 func (h *Herder) ConnectorInfo(ctx context.Context, name string) (ConnectorInfo, error) {
-	return ConnectorInfo{}, notImplemented()
+	return h.impl.connectorInfo(ctx, name)
 }
 
 // ConnectorConfig returns a connector's raw config.
 func (h *Herder) ConnectorConfig(ctx context.Context, name string) (map[string]string, error) {
-	return nil, notImplemented()
+	return h.impl.connectorConfig(ctx, name)
 }
 
 // CreateConnector validates and stores a new connector (POST /connectors),
-// with initial state STARTED, PAUSED or STOPPED. ErrAlreadyExists when it
-// exists; ErrBadRequest with Kafka's "Connector configuration is invalid
-// and contains the following N error(s): …" message when invalid.
+// with initial state STARTED, PAUSED or STOPPED ("" = STARTED, nothing
+// written). ErrAlreadyExists when it exists; ErrBadRequest with Kafka's
+// "Connector configuration is invalid and contains the following N
+// error(s): …" message when invalid. The name is trimmed; a config "name"
+// that differs is ErrBadRequest, a missing one is added.
 func (h *Herder) CreateConnector(ctx context.Context, name string, config map[string]string, initial TargetState) (ConnectorInfo, error) {
-	return ConnectorInfo{}, notImplemented()
+	info, _, err := h.impl.putConfig(ctx, strings.TrimSpace(name), config, true, initial, nil)
+	return info, err
 }
 
 // PutConnectorConfig creates or replaces a connector's config (PUT
 // …/config); created tells which (201 vs 200).
 func (h *Herder) PutConnectorConfig(ctx context.Context, name string, config map[string]string) (info ConnectorInfo, created bool, err error) {
-	return ConnectorInfo{}, false, notImplemented()
+	return h.impl.putConfig(ctx, name, config, false, "", nil)
 }
 
 // PatchConnectorConfig merges patch into the existing config (nil value
 // removes a key), validates and stores it (PATCH …/config).
 func (h *Herder) PatchConnectorConfig(ctx context.Context, name string, patch map[string]*string) (ConnectorInfo, error) {
-	return ConnectorInfo{}, notImplemented()
+	info, _, err := h.impl.putConfig(ctx, name, nil, false, "", func(old map[string]string) map[string]string {
+		for k, v := range patch {
+			if v == nil {
+				delete(old, k)
+			} else {
+				old[k] = *v
+			}
+		}
+		return old
+	})
+	return info, err
 }
 
 // DeleteConnector stops and removes a connector.
-func (h *Herder) DeleteConnector(ctx context.Context, name string) error { return notImplemented() }
+func (h *Herder) DeleteConnector(ctx context.Context, name string) error {
+	return h.impl.deleteConnector(ctx, name)
+}
 
 // ConnectorStatus returns the status (404 "No status found for connector X").
 func (h *Herder) ConnectorStatus(ctx context.Context, name string) (ConnectorStateInfo, error) {
-	return ConnectorStateInfo{}, notImplemented()
+	return h.impl.connectorStatus(ctx, name)
 }
 
 // TaskStatus returns one task's status (404 "No status found for task X-n").
 func (h *Herder) TaskStatus(ctx context.Context, id TaskID) (TaskState, error) {
-	return TaskState{}, notImplemented()
+	return h.impl.taskStatus(ctx, id)
 }
 
 // TaskConfigs returns the connector's task configs, by task id.
 func (h *Herder) TaskConfigs(ctx context.Context, name string) ([]TaskInfo, error) {
-	return nil, notImplemented()
+	return h.impl.taskConfigs(ctx, name)
 }
 
 // RestartConnector restarts a connector (and with includeTasks its tasks;
@@ -230,80 +243,105 @@ func (h *Herder) TaskConfigs(ctx context.Context, name string) ([]TaskInfo, erro
 // the connector synchronously and returns nil info (HTTP 204); otherwise it
 // returns the status with RESTARTING where a restart will happen (HTTP 202).
 func (h *Herder) RestartConnector(ctx context.Context, name string, includeTasks, onlyFailed bool) (*ConnectorStateInfo, error) {
-	return nil, notImplemented()
+	return h.impl.restartConnector(ctx, name, includeTasks, onlyFailed)
 }
 
 // RestartTask restarts one task (404 "Unknown task: X-n").
-func (h *Herder) RestartTask(ctx context.Context, id TaskID) error { return notImplemented() }
+func (h *Herder) RestartTask(ctx context.Context, id TaskID) error { return h.impl.restartTask(ctx, id) }
 
 // PauseConnector sets target state PAUSED (404 "Unknown connector X").
-func (h *Herder) PauseConnector(ctx context.Context, name string) error { return notImplemented() }
+func (h *Herder) PauseConnector(ctx context.Context, name string) error {
+	return h.impl.setTarget(ctx, name, TargetPaused)
+}
 
 // ResumeConnector sets target state STARTED, from PAUSED or STOPPED.
-func (h *Herder) ResumeConnector(ctx context.Context, name string) error { return notImplemented() }
+func (h *Herder) ResumeConnector(ctx context.Context, name string) error {
+	return h.impl.setTarget(ctx, name, TargetStarted)
+}
 
 // StopConnector empties the task configs and sets target state STOPPED.
-func (h *Herder) StopConnector(ctx context.Context, name string) error { return notImplemented() }
+func (h *Herder) StopConnector(ctx context.Context, name string) error {
+	return h.impl.stopConnector(ctx, name)
+}
 
 // ActiveTopics returns the topics the connector has used (KIP-558); an
 // unknown connector has none. ErrForbidden when topic tracking is off.
 func (h *Herder) ActiveTopics(ctx context.Context, name string) ([]string, error) {
-	return nil, notImplemented()
+	return h.impl.activeTopics(ctx, name)
 }
 
 // ResetActiveTopics forgets the connector's active topics.
-func (h *Herder) ResetActiveTopics(ctx context.Context, name string) error { return notImplemented() }
+func (h *Herder) ResetActiveTopics(ctx context.Context, name string) error {
+	return h.impl.resetActiveTopics(ctx, name)
+}
 
 // Offsets returns a connector's offsets: source offsets from the offsets
 // topic, sink offsets from its consumer group.
 func (h *Herder) Offsets(ctx context.Context, name string) (ConnectorOffsets, error) {
-	return ConnectorOffsets{}, notImplemented()
+	return h.impl.connectorOffsets(ctx, name)
 }
 
 // AlterOffsets changes offsets of a STOPPED connector and returns Kafka's
 // success message.
 func (h *Herder) AlterOffsets(ctx context.Context, name string, offsets ConnectorOffsets) (string, error) {
-	return "", notImplemented()
+	return h.impl.alterOffsets(ctx, name, offsets)
 }
 
 // ResetOffsets removes every offset of a STOPPED connector.
 func (h *Herder) ResetOffsets(ctx context.Context, name string) (string, error) {
-	return "", notImplemented()
+	return h.impl.resetOffsets(ctx, name)
 }
 
 // Validate validates a connector config as PUT
 // /connector-plugins/{p}/config/validate does (framework keys, transforms,
 // predicates, converters, the connector's own keys).
 func (h *Herder) Validate(ctx context.Context, config map[string]string) (connectors.ConfigInfos, error) {
-	return connectors.ConfigInfos{}, notImplemented()
+	return h.impl.validate(ctx, nullable(config))
+}
+
+// ValidateNullable is Validate for a request body whose values may be
+// JSON null: each null gets Kafka's "Null value can not be supplied as the
+// configuration value." error. (A create or PUT whose body has nulls is
+// rejected by calling this and answering 400 with the result's
+// InvalidMessage.)
+func (h *Herder) ValidateNullable(ctx context.Context, config map[string]*string) (connectors.ConfigInfos, error) {
+	return h.impl.validate(ctx, config)
 }
 
 // Plugins lists plugins: connectors only, or every kind (in Kafka's order:
 // sinks, sources, transformations, predicates, converters, header
 // converters).
-func (h *Herder) Plugins(connectorsOnly bool) []PluginInfo { return nil }
+func (h *Herder) Plugins(connectorsOnly bool) []PluginInfo { return h.impl.pluginList(connectorsOnly) }
 
 // PluginConfig returns a plugin's config definition, by class name or
 // alias (404 "Unknown plugin X.").
 func (h *Herder) PluginConfig(name string) ([]connectors.ConfigKeyInfo, error) {
-	return nil, notImplemented()
+	return h.impl.pluginConfig(name)
 }
 
 // ServerInfo is GET /.
-func (h *Herder) ServerInfo() ServerInfo { return ServerInfo{} }
+func (h *Herder) ServerInfo() ServerInfo { return h.impl.serverInfo() }
 
 // Health reports whether the worker has started and answers.
-func (h *Herder) Health(ctx context.Context) Health { return Health{} }
+func (h *Herder) Health(ctx context.Context) Health { return h.impl.health(ctx) }
 
 // Loggers returns the loggers with an explicitly set level, plus "root".
-func (h *Herder) Loggers() map[string]LoggerLevel { return nil }
+func (h *Herder) Loggers() map[string]LoggerLevel { return h.impl.levels.Levels() }
 
 // Logger returns one logger's effective level (404 "Logger X not found.").
-func (h *Herder) Logger(name string) (LoggerLevel, error) { return LoggerLevel{}, notImplemented() }
+func (h *Herder) Logger(name string) (LoggerLevel, error) {
+	l, ok := h.impl.levels.Level(name)
+	if !ok {
+		return LoggerLevel{}, Errorf(ErrNotFound, "Logger %s not found.", name)
+	}
+	return l, nil
+}
 
 // SetLoggerLevel sets the level of a logger and its descendants (scope
-// "worker") and returns the affected logger names, sorted; scope "cluster"
-// applies it on every worker and returns nil.
+// "worker", or any other value) and returns the affected logger names,
+// sorted; scope "cluster" applies it on every worker through the config
+// topic and returns nil. An unknown level is ErrNotFound ("invalid log
+// level 'X'."), as in Kafka.
 func (h *Herder) SetLoggerLevel(ctx context.Context, name, level, scope string) ([]string, error) {
-	return nil, notImplemented()
+	return h.impl.setLoggerLevel(ctx, name, level, scope)
 }

@@ -1,0 +1,243 @@
+package runtime
+
+import (
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// statusStore is the status topic (Kafka's KafkaStatusBackingStore): the
+// state of every connector and task and the active topics of every
+// connector (KIP-558), kept in memory from the whole topic, so status
+// requests are answered locally.
+//
+// This worker's writes update the view at once and are then sent in
+// order; when they come back from the topic they are skipped (a per-key
+// count of writes in flight), so a status never flickers back to an older
+// value. Records of other writers are applied as they are read.
+type statusStore struct {
+	log        *kafkaLog // nil until open
+	workerID   string
+	generation int32
+	logger     *slog.Logger
+
+	mu struct {
+		sync.Mutex
+		connectors map[string]statusRecord
+		tasks      map[TaskID]statusRecord
+		topics     map[string]map[string]topicStatus // connector → topic
+		pending    map[string]int                    // key → writes not yet read back
+		maxGen     int32
+	}
+}
+
+func newStatusStore(logger *slog.Logger) *statusStore {
+	s := &statusStore{logger: logger}
+	s.mu.connectors = map[string]statusRecord{}
+	s.mu.tasks = map[TaskID]statusRecord{}
+	s.mu.topics = map[string]map[string]topicStatus{}
+	s.mu.pending = map[string]int{}
+	return s
+}
+
+// apply is the status log's record callback.
+func (s *statusStore) apply(r *kgo.Record) {
+	key := string(r.Key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := s.mu.pending[key]; n > 0 {
+		if n == 1 {
+			delete(s.mu.pending, key)
+		} else {
+			s.mu.pending[key] = n - 1
+		}
+		return
+	}
+	switch {
+	case strings.HasPrefix(key, keyStatusConnector):
+		name := key[len(keyStatusConnector):]
+		if r.Value == nil {
+			delete(s.mu.connectors, name)
+			return
+		}
+		st, err := decodeStatus(r.Value)
+		if err != nil {
+			s.logger.Warn("ignoring a status record in the wrong format", "key", key, "err", err)
+			return
+		}
+		s.mu.maxGen = max(s.mu.maxGen, st.Generation)
+		s.mu.connectors[name] = st
+	case strings.HasPrefix(key, keyStatusTask):
+		id, ok := splitTaskKey(key[len(keyStatusTask):])
+		if !ok {
+			return
+		}
+		if r.Value == nil {
+			delete(s.mu.tasks, id)
+			return
+		}
+		st, err := decodeStatus(r.Value)
+		if err != nil {
+			s.logger.Warn("ignoring a status record in the wrong format", "key", key, "err", err)
+			return
+		}
+		s.mu.maxGen = max(s.mu.maxGen, st.Generation)
+		s.mu.tasks[id] = st
+	case strings.HasPrefix(key, keyStatusTopic):
+		rest := key[len(keyStatusTopic):]
+		i := strings.Index(rest, keyStatusTopicInfix)
+		if i < 0 {
+			return
+		}
+		topic, connector := rest[:i], rest[i+len(keyStatusTopicInfix):]
+		if r.Value == nil {
+			if m := s.mu.topics[connector]; m != nil {
+				delete(m, topic)
+				if len(m) == 0 {
+					delete(s.mu.topics, connector)
+				}
+			}
+			return
+		}
+		ts, err := decodeTopicStatus(r.Value)
+		if err != nil {
+			s.logger.Warn("ignoring a topic status record in the wrong format", "key", key, "err", err)
+			return
+		}
+		if s.mu.topics[connector] == nil {
+			s.mu.topics[connector] = map[string]topicStatus{}
+		}
+		s.mu.topics[connector][topic] = ts
+	}
+}
+
+// send writes key/value after the view was updated. REQUIRES: s.mu held.
+func (s *statusStore) sendLocked(key string, value []byte) {
+	if s.log == nil {
+		return
+	}
+	s.mu.pending[key]++
+	s.log.SendAsync(key, value, func(err error) {
+		if err == nil {
+			return
+		}
+		s.logger.Warn("writing a status record failed", "key", key, "err", err)
+		// The promise may run synchronously (closed client) while s.mu is
+		// held: account for the lost write from another goroutine.
+		go func() {
+			s.mu.Lock()
+			if n := s.mu.pending[key]; n <= 1 {
+				delete(s.mu.pending, key)
+			} else {
+				s.mu.pending[key] = n - 1
+			}
+			s.mu.Unlock()
+		}()
+	})
+}
+
+func (s *statusStore) record(state State, trace string) statusRecord {
+	return statusRecord{State: state, Trace: trace, WorkerID: s.workerID, Generation: s.generation}
+}
+
+func (s *statusStore) putConnector(name string, state State, trace string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.record(state, trace)
+	s.mu.connectors[name] = rec
+	s.sendLocked(keyStatusConnector+name, encodeStatus(rec))
+}
+
+func (s *statusStore) putTask(id TaskID, state State, trace string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.record(state, trace)
+	s.mu.tasks[id] = rec
+	s.sendLocked(statusTaskKey(id), encodeStatus(rec))
+}
+
+func (s *statusStore) deleteConnector(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.mu.connectors, name)
+	s.sendLocked(keyStatusConnector+name, nil)
+}
+
+func (s *statusStore) deleteTask(id TaskID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.mu.tasks, id)
+	s.sendLocked(statusTaskKey(id), nil)
+}
+
+// topicUsed records that a task used topic, once per connector and topic.
+func (s *statusStore) topicUsed(connector string, task int, topic string, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.mu.topics[connector][topic]; ok {
+		return
+	}
+	ts := topicStatus{Topic: topic, Connector: connector, Task: int32(task), DiscoverMs: now.UnixMilli()}
+	if s.mu.topics[connector] == nil {
+		s.mu.topics[connector] = map[string]topicStatus{}
+	}
+	s.mu.topics[connector][topic] = ts
+	s.sendLocked(statusTopicKey(topic, connector), encodeTopicStatus(ts))
+}
+
+// resetTopics forgets the connector's active topics.
+func (s *statusStore) resetTopics(connector string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for topic := range s.mu.topics[connector] {
+		s.sendLocked(statusTopicKey(topic, connector), nil)
+	}
+	delete(s.mu.topics, connector)
+}
+
+func (s *statusStore) connector(name string) (statusRecord, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.mu.connectors[name]
+	return st, ok
+}
+
+func (s *statusStore) task(id TaskID) (statusRecord, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.mu.tasks[id]
+	return st, ok
+}
+
+// tasksOf returns the statuses of the connector's tasks below count, by
+// task number (statuses of tasks beyond the task count are leftovers).
+func (s *statusStore) tasksOf(name string, count int) []TaskState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []TaskState{}
+	for id, st := range s.mu.tasks {
+		if id.Connector == name && id.Task < count {
+			out = append(out, TaskState{ID: id.Task, State: st.State, WorkerID: st.WorkerID, Trace: st.Trace})
+		}
+	}
+	slices.SortFunc(out, func(a, b TaskState) int { return a.ID - b.ID })
+	return out
+}
+
+func (s *statusStore) topics(connector string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.mu.topics[connector]))
+}
+
+// maxGeneration returns the highest generation read from the topic.
+func (s *statusStore) maxGeneration() int32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.maxGen
+}
