@@ -247,7 +247,9 @@ func (h *Herder) RestartConnector(ctx context.Context, name string, includeTasks
 }
 
 // RestartTask restarts one task (404 "Unknown task: X-n").
-func (h *Herder) RestartTask(ctx context.Context, id TaskID) error { return h.impl.restartTask(ctx, id) }
+func (h *Herder) RestartTask(ctx context.Context, id TaskID) error {
+	return h.impl.restartTask(ctx, id)
+}
 
 // PauseConnector sets target state PAUSED (404 "Unknown connector X").
 func (h *Herder) PauseConnector(ctx context.Context, name string) error {

@@ -15,7 +15,7 @@ import (
 // It does no I/O.
 type configReader struct {
 	started  bool
-	configs  map[string]map[string]string        // connector configs, to know the applied config at commit
+	configs  map[string]map[string]string         // connector configs, to know the applied config at commit
 	deferred map[string]map[int]map[string]string // uncommitted task configs
 	log      *slog.Logger
 }

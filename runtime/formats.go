@@ -251,7 +251,7 @@ func splitTaskKey(s string) (TaskID, bool) {
 	return TaskID{Connector: s[:i], Task: n}, true
 }
 
-func taskKey(id TaskID) string      { return keyTask + id.String() }
+func taskKey(id TaskID) string       { return keyTask + id.String() }
 func statusTaskKey(id TaskID) string { return keyStatusTask + id.String() }
 func statusTopicKey(topic, connector string) string {
 	return keyStatusTopic + topic + keyStatusTopicInfix + connector
