@@ -13,7 +13,7 @@ var byLogicalTableRouterConfigDef = connectors.NewConfigDef().
 	Define(connectors.ConfigKey{Name: "topic.regex", Type: connectors.ConfigString, Required: true, Validator: javaRegexValidator(),
 		Importance: connectors.ImportanceLow, Width: connectors.WidthLong, DisplayName: "Topic regex",
 		Doc: "The regex used for extracting the name of the logical table from the original topic name."}).
-	Define(connectors.ConfigKey{Name: "topic.replacement", Type: connectors.ConfigString, Required: true,
+	Define(connectors.ConfigKey{Name: "topic.replacement", Type: connectors.ConfigString, Required: true, Validator: connectors.NonEmptyString(),
 		Importance: connectors.ImportanceLow, Width: connectors.WidthLong, DisplayName: "Topic replacement",
 		Doc: "The replacement string used in conjunction with topic.regex. This will be used to create the new topic name."}).
 	Define(connectors.ConfigKey{Name: "key.enforce.uniqueness", Type: connectors.ConfigBoolean, Default: true,

@@ -57,6 +57,8 @@ func prefixConfigError(prefix string, ce *connectors.ConfigError) *connectors.Co
 	full := prefix + ce.Name
 	msg := ce.Message
 	switch {
+	case ce.Name != "" && strings.Contains(msg, full):
+		// Already names the full key.
 	case ce.Name == "":
 		msg = "Invalid configuration " + strings.TrimSuffix(prefix, ".") + ": " + msg
 	case strings.Contains(msg, "configuration "+ce.Name):
