@@ -373,6 +373,17 @@ func (s *memSink) ClosePartitions(_ context.Context, ps []connectors.TopicPartit
 	return nil
 }
 
+// assigned returns the task's current assignment size (0 before Open).
+func (s *memSink) assigned() int {
+	s.mu.Lock()
+	ctl := s.sc.Control
+	s.mu.Unlock()
+	if ctl == nil {
+		return 0
+	}
+	return len(ctl.Assignment())
+}
+
 func (s *memSink) got() []connectors.Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -414,10 +425,10 @@ func createTopic(t testing.TB, addr, topic string, partitions int32) {
 	}
 }
 
-// produce writes records synchronously.
+// produce writes records synchronously, each to its Partition.
 func produce(t testing.TB, addr string, recs ...*kgo.Record) {
 	t.Helper()
-	cl := newClient(t, addr)
+	cl := newClient(t, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
