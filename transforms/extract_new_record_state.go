@@ -213,10 +213,54 @@ type extractNewRecordState struct {
 type enrsKey struct{ value, envelope *connectors.Schema }
 
 // addFieldsPlan is the value schema with the add.fields fields appended,
-// and for each appended field the reference it comes from.
+// and for each appended field where its value is in the envelope.
 type addFieldsPlan struct {
 	schema *connectors.Schema
-	refs   []fieldRef
+	refs   []refAccess
+}
+
+// refAccess locates a referenced value in envelopes of one schema: field
+// of the struct in envelope field parent, or field of the envelope itself
+// when hasParent is false. With hasParent and !inParent the value is the
+// envelope's field, but only when the parent struct is not null
+// (Debezium's FieldReference.getValue).
+type refAccess struct {
+	parent    connectors.Field
+	hasParent bool
+	inParent  bool
+	field     connectors.Field
+}
+
+// access resolves f against the envelope schema env; ok is false when the
+// field does not exist (it is then skipped, like Debezium).
+func (f fieldRef) access(env *connectors.Schema) (refAccess, bool) {
+	var a refAccess
+	if f.parent != "" {
+		if p, ok := env.Field(f.parent); ok && p.Schema().Type() == connectors.TypeStruct {
+			a.parent, a.hasParent = p, true
+			if fld, ok := p.Schema().Field(f.field); ok {
+				a.field, a.inParent = fld, true
+				return a, true
+			}
+		}
+	}
+	fld, ok := env.Field(f.field)
+	a.field = fld
+	return a, ok
+}
+
+// value reads the referenced value (without defaults) from env.
+func (a refAccess) value(env *connectors.Struct) any {
+	if a.hasParent {
+		p, _ := env.GetFieldWithoutDefault(a.parent).(*connectors.Struct)
+		if p == nil {
+			return nil
+		}
+		if a.inParent {
+			return p.GetFieldWithoutDefault(a.field)
+		}
+	}
+	return env.GetFieldWithoutDefault(a.field)
 }
 
 func (t *extractNewRecordState) Config() *connectors.ConfigDef { return extractNewRecordStateConfigDef }
@@ -478,8 +522,9 @@ func (t *extractNewRecordState) addStructFields(r connectors.Record, env *connec
 		p := &addFieldsPlan{}
 		for _, ref := range t.addFields {
 			if s, ok := ref.schemaIn(envSchema); ok {
+				a, _ := ref.access(envSchema)
 				b.Field(ref.newField, s)
-				p.refs = append(p.refs, ref)
+				p.refs = append(p.refs, a)
 			}
 		}
 		var err error
@@ -497,8 +542,8 @@ func (t *extractNewRecordState) addStructFields(r connectors.Record, env *connec
 			return r, err
 		}
 	}
-	for i, ref := range plan.refs {
-		if err := out.PutField(fields[n+i], ref.valueIn(env)); err != nil {
+	for i, a := range plan.refs {
+		if err := out.PutField(fields[n+i], a.value(env)); err != nil {
 			return r, err
 		}
 	}

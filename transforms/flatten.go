@@ -14,7 +14,14 @@ var flattenConfigDef = connectors.NewConfigDef().
 type flatten struct {
 	side      side
 	delimiter string
-	schemas   cache[*connectors.Schema, *connectors.Schema]
+	schemas   cache[*connectors.Schema, *flattenPlan]
+}
+
+// flattenPlan is the flattened schema and, per output field, the path of
+// input fields leading to it.
+type flattenPlan struct {
+	schema *connectors.Schema
+	paths  [][]connectors.Field
 }
 
 func (t *flatten) Config() *connectors.ConfigDef { return flattenConfigDef }
@@ -58,22 +65,51 @@ func (t *flatten) Apply(r connectors.Record) (connectors.Record, bool, error) {
 	if err != nil {
 		return r, false, err
 	}
-	updated, err := t.schemas.getOrMake(schema, func() (*connectors.Schema, error) {
+	plan, err := t.schemas.getOrMake(schema, func() (*flattenPlan, error) {
+		if schema.Type() != connectors.TypeStruct {
+			return nil, dataErrorf("Only Struct objects supported for [flattening], found: %s", schema.Type())
+		}
 		b := copySchemaBasics(schema, connectors.StructSchema())
 		def, _ := schema.Default().(*connectors.Struct)
-		if err := t.flattenSchema(schema, "", b, schema.Optional(), def); err != nil {
+		p := &flattenPlan{}
+		if err := t.flattenSchema(schema, "", b, schema.Optional(), def, nil, p); err != nil {
 			return nil, err
 		}
-		return buildSchema(b)
+		var err error
+		p.schema, err = buildSchema(b)
+		return p, err
 	})
 	if err != nil {
 		return r, false, err
 	}
-	out := connectors.NewStruct(updated)
-	if err := t.flattenStruct(s, "", out); err != nil {
-		return r, false, err
+	out := connectors.NewStruct(plan.schema)
+	for i, f := range plan.schema.Fields() {
+		v := flattenValue(s, plan.paths[i])
+		if v == nil {
+			continue
+		}
+		if err := out.PutField(f, v); err != nil {
+			return r, false, err
+		}
 	}
-	return t.side.set(r, updated, out), true, nil
+	return t.side.set(r, plan.schema, out), true, nil
+}
+
+// flattenValue follows path from s, as Kafka's record.get at each level
+// (defaults applied); a null struct on the way gives null.
+func flattenValue(s *connectors.Struct, path []connectors.Field) any {
+	for _, f := range path[:len(path)-1] {
+		next, _ := s.GetField(f).(*connectors.Struct)
+		if next == nil {
+			return nil
+		}
+		s = next
+	}
+	v := s.GetField(path[len(path)-1])
+	if connectors.IsNull(v) {
+		return nil
+	}
+	return v
 }
 
 func (t *flatten) flattenMap(m map[string]any, prefix string, out map[string]any) error {
@@ -105,11 +141,12 @@ func (t *flatten) flattenMap(m map[string]any, prefix string, out map[string]any
 	return nil
 }
 
-func (t *flatten) flattenSchema(s *connectors.Schema, prefix string, b *connectors.SchemaBuilder, optional bool, parentDefault *connectors.Struct) error {
+func (t *flatten) flattenSchema(s *connectors.Schema, prefix string, b *connectors.SchemaBuilder, optional bool, parentDefault *connectors.Struct, path []connectors.Field, p *flattenPlan) error {
 	for _, f := range s.Fields() {
 		name := t.name(prefix, f.Name())
 		fs := f.Schema()
 		fieldOptional := optional || fs.Optional()
+		fieldPath := append(path[:len(path):len(path)], f)
 		var def any
 		if fs.Default() != nil {
 			def = fs.Default()
@@ -119,7 +156,7 @@ func (t *flatten) flattenSchema(s *connectors.Schema, prefix string, b *connecto
 		switch fs.Type() {
 		case connectors.TypeStruct:
 			d, _ := def.(*connectors.Struct)
-			if err := t.flattenSchema(fs, name, b, fieldOptional, d); err != nil {
+			if err := t.flattenSchema(fs, name, b, fieldOptional, d, fieldPath, p); err != nil {
 				return err
 			}
 		case connectors.TypeMap:
@@ -137,29 +174,7 @@ func (t *flatten) flattenSchema(s *connectors.Schema, prefix string, b *connecto
 				return err
 			}
 			b.Field(name, converted)
-		}
-	}
-	return nil
-}
-
-func (t *flatten) flattenStruct(s *connectors.Struct, prefix string, out *connectors.Struct) error {
-	if s == nil {
-		return nil
-	}
-	for _, f := range s.Schema().Fields() {
-		name := t.name(prefix, f.Name())
-		switch f.Schema().Type() {
-		case connectors.TypeStruct:
-			nested, _ := s.GetField(f).(*connectors.Struct)
-			if err := t.flattenStruct(nested, name, out); err != nil {
-				return err
-			}
-		case connectors.TypeMap:
-			return dataErrorf("Flatten transformation does not support %s for record with schemas (for field %s).", f.Schema().Type(), name)
-		default:
-			if err := out.Put(name, s.GetField(f)); err != nil {
-				return err
-			}
+			p.paths = append(p.paths, fieldPath)
 		}
 	}
 	return nil

@@ -51,6 +51,7 @@ type insertField struct {
 	side                                         side
 	topic, partition, offset, timestamp, static_ insertionSpec
 	staticValue                                  string
+	staticBoxed                                  any // staticValue as an interface, boxed once
 	replaceNull                                  bool
 	schemas                                      cache[*connectors.Schema, *connectors.Schema]
 }
@@ -69,6 +70,7 @@ func (t *insertField) Configure(props map[string]string) error {
 	t.timestamp = spec("timestamp.field")
 	t.static_ = spec("static.field")
 	t.staticValue = c.String("static.value")
+	t.staticBoxed = t.staticValue
 	t.replaceNull = c.Bool("replace.null.with.default")
 	var errs configErrors
 	if !t.topic.set && !t.partition.set && !t.offset.set && !t.timestamp.set && !t.static_.set {
@@ -130,46 +132,39 @@ func (t *insertField) Apply(r connectors.Record) (connectors.Record, bool, error
 			return r, false, err
 		}
 	}
-	put := func(v any) error {
-		// Like Kafka, an absent partition or timestamp leaves the field
-		// null rather than failing a required field here.
-		f := fields[n]
-		n++
-		if v == nil {
-			return nil
-		}
-		return out.PutField(f, v)
-	}
+	// Like Kafka, an absent partition or timestamp leaves the field null
+	// rather than failing a required field here.
 	if t.topic.set {
-		if err := put(r.Topic); err != nil {
+		if err := out.PutField(fields[n], r.Topic); err != nil {
 			return r, false, err
 		}
+		n++
 	}
 	if t.partition.set {
-		var p any
 		if r.Partition != nil {
-			p = *r.Partition
+			if err := out.PutField(fields[n], *r.Partition); err != nil {
+				return r, false, err
+			}
 		}
-		if err := put(p); err != nil {
-			return r, false, err
-		}
+		n++
 	}
 	if t.offset.set {
-		if err := put(r.Offset); err != nil {
+		if err := out.PutField(fields[n], r.Offset); err != nil {
 			return r, false, err
 		}
+		n++
 	}
 	if t.timestamp.set {
-		var ts any
 		if !r.Timestamp.IsZero() {
-			ts = connectors.TimestampFromMillis(connectors.TimestampToMillis(r.Timestamp))
+			ts := connectors.TimestampFromMillis(connectors.TimestampToMillis(r.Timestamp))
+			if err := out.PutField(fields[n], ts); err != nil {
+				return r, false, err
+			}
 		}
-		if err := put(ts); err != nil {
-			return r, false, err
-		}
+		n++
 	}
 	if t.static_.set {
-		if err := put(t.staticValue); err != nil {
+		if err := out.PutField(fields[n], t.staticBoxed); err != nil {
 			return r, false, err
 		}
 	}

@@ -124,15 +124,5 @@ func fieldValue(s *connectors.Struct, f connectors.Field, withDefault bool) any 
 	return s.GetFieldWithoutDefault(f)
 }
 
-// putAll fills dst's fields from vals in field order.
-func putAll(dst *connectors.Struct, vals []any) error {
-	for i, f := range dst.Schema().Fields() {
-		if err := dst.PutField(f, vals[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // containsString reports whether list holds s.
 func containsString(list []string, s string) bool { return slices.Contains(list, s) }
