@@ -80,11 +80,11 @@ func newHerder(cfg WorkerConfig, opts Options) *herder {
 		loopDone: make(chan struct{}),
 	}
 	h.log = h.levels.Logger("sluice.runtime").With("component", "herder")
+	h.status = newStatusStore(h.log)
+	h.offsets = newOffsetStore(h.log)
 	if h.runner == nil {
 		h.runner = defaultRunner(h, opts)
 	}
-	h.status = newStatusStore(h.log)
-	h.offsets = newOffsetStore(h.log)
 	h.reader = newConfigReader(h.log)
 	h.events.init()
 	h.mu.m = newMachine(restartPolicy{Initial: cfg.TaskRestartInitialBackoff, Max: cfg.TaskRestartMaxBackoff, MaxAttempts: cfg.TaskRestartMaxAttempts})

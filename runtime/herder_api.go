@@ -123,7 +123,8 @@ func (h *herder) putConfig(ctx context.Context, name string, config map[string]s
 	if err := h.configLog.ReadToEnd(ctx); err != nil {
 		return ConnectorInfo{}, false, h.kafkaError(ctx, "read the config topic", err)
 	}
-	exists := h.snapshot(name).exists
+	prev := h.snapshot(name)
+	exists := prev.exists
 	if create && exists {
 		return ConnectorInfo{}, false, Errorf(ErrAlreadyExists, "Connector %s already exists", name)
 	}
@@ -142,7 +143,9 @@ func (h *herder) putConfig(ctx context.Context, name string, config map[string]s
 		return ConnectorInfo{}, false, err
 	}
 	h.log.Info("connector config written", "connector", name, "created", !exists)
-	return h.info(name, h.snapshot(name)), !exists, nil
+	// As Kafka: the config just written, with the tasks that existed
+	// before it (none for a new connector); new task configs come later.
+	return h.info(name, connSnapshot{exists: true, config: config, taskConfigs: prev.taskConfigs}), !exists, nil
 }
 
 // syncConfig waits until the machine has seen everything in the config

@@ -280,7 +280,7 @@ func (t *taskHandle) run() {
 			cancel()
 		}
 		spec := taskSpec{Connector: t.id.Connector, Task: t.id.Task, ConnectorConfig: connCfg, TaskConfig: taskCfg,
-			Instance: inst, Status: taskStatusListener{t}, Logger: h.connectorLogger(t.id.Connector)}
+			Instance: inst, Status: taskStatusListener{t}, Logger: h.levels.Logger("sluice.connector." + t.id.Connector), Kafka: h.cl.opts()}
 		t.log.Info("starting task", "inc", t.inc)
 		err = safeCall("task start", func() error {
 			var err error

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/sluicedata/sluice/connectors"
 )
 
@@ -28,6 +30,8 @@ type taskSpec struct {
 	Status taskListener
 	// Logger is the connector's logger.
 	Logger *slog.Logger
+	// Kafka are the base client options (seed brokers, client id).
+	Kafka []kgo.Opt
 }
 
 // taskListener is the runner's status callback interface (identical to
