@@ -285,7 +285,9 @@ func (c *hangingConnector) NewTask() connectors.Source { return &hangingTask{} }
 
 type hangingTask struct{}
 
-func (hangingTask) Open(context.Context, connectors.SourceContext, map[string]string) error { return nil }
+func (hangingTask) Open(context.Context, connectors.SourceContext, map[string]string) error {
+	return nil
+}
 func (hangingTask) Poll(context.Context) ([]connectors.Record, error) {
 	<-release // ignores ctx on purpose
 	return nil, nil
@@ -320,7 +322,7 @@ func (flakyTask) Poll(ctx context.Context) ([]connectors.Record, error) {
 	return nil, nil
 }
 func (flakyTask) Commit(context.Context, []connectors.SourceOffset) error { return nil }
-func (flakyTask) Close(context.Context) error                            { return nil }
+func (flakyTask) Close(context.Context) error                             { return nil }
 
 func (c *flakyConnector) TaskConfigs(max int) ([]map[string]string, error) {
 	out, _ := c.baseSource.TaskConfigs(max)
