@@ -73,6 +73,19 @@
 //	io.debezium.transforms.ExtractNewRecordState                               ExtractNewRecordState, extract-new-record-state, unwrap
 //	io.debezium.transforms.ByLogicalTableRouter                                ByLogicalTableRouter, by-logical-table-router
 //
+// # Files
+//
+//	transform.go     Transformation, Predicate, Plugin, Lookup: the contracts
+//	registry.go      Builtins: class names, aliases, versions
+//	chain.go         Chain, NewChain, StageError: a connector's configured chain
+//	validate.go      ValidateChain: the REST validate view of the same keys
+//	record.go        $Key/$Value sides, Kafka's Requirements, header copies
+//	schema.go        schema copies and the derived-schema cache
+//	fieldpath.go     field.syntax.version V1/V2 paths (KIP-821)
+//	javadate.go      SimpleDateFormat patterns; javaregex.go: Pattern/Matcher
+//	number.go        Java's numeric narrowing
+//	<name>.go        one file per transform or predicate, with <name>_test.go
+//
 // # Where Sluice differs
 //
 //   - A record is a sink record (InsertField's offset.field) when its

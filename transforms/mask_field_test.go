@@ -139,3 +139,11 @@ func joinComma(s []string) string {
 	}
 	return out
 }
+
+func TestMaskFieldTombstoneFailsLikeKafka(t *testing.T) {
+	// Kafka's MaskField does not let null values through; connectors
+	// pair it with a negated RecordIsTombstone predicate.
+	tr := maskT(t, "MaskField$Value", "a", "")
+	applyErr(t, tr, sinkRecord("", nil, nil, nil, nil), "Only Map objects supported in absence of schema for [mask fields], found: null")
+	applyErr(t, tr, sinkRecord("", nil, nil, connectors.OptionalStringSchema, nil), "Only Struct objects supported for [mask fields], found: null")
+}

@@ -97,8 +97,8 @@ func ValidateChain(config map[string]string, lookup Lookup) (*connectors.ConfigD
 		p, ce := resolve(config, prefix, predicate, lookup)
 		if ce == nil {
 			for _, k := range pluginConfig(p) {
-				if !predicate && (k.Name == keyPredicate || k.Name == keyNegate) {
-					continue // masked by the implicit keys, as in Kafka
+				if k.Name == keyType || !predicate && (k.Name == keyPredicate || k.Name == keyNegate) {
+					continue // masked by the chain's own keys, as in Kafka
 				}
 				if _, dup := child.Key(k.Name); !dup {
 					child.Define(k)
