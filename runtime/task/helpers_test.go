@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -176,8 +177,10 @@ func (testConnector) Config() *connectors.ConfigDef { return connectors.NewConfi
 func (testConnector) Start(context.Context, connectors.ConnectorContext, map[string]string) error {
 	return nil
 }
-func (testConnector) TaskConfigs(int) ([]map[string]string, error) { return []map[string]string{{}}, nil }
-func (testConnector) Stop(context.Context) error                  { return nil }
+func (testConnector) TaskConfigs(int) ([]map[string]string, error) {
+	return []map[string]string{{}}, nil
+}
+func (testConnector) Stop(context.Context) error { return nil }
 
 type sourceConnector struct {
 	testConnector
@@ -560,3 +563,7 @@ func metricValue(m prometheus.Metric) float64 {
 	}
 	return 0
 }
+
+func connectorsIsInvalid(err error) bool { return errors.Is(err, connectors.ErrInvalidConfig) }
+
+func containsStr(s, sub string) bool { return strings.Contains(s, sub) }

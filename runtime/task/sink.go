@@ -123,7 +123,7 @@ func newSinkRunner(_ context.Context, t *Task, spec Spec, env Env, sink connecto
 		s.errant = &errantReporter{s: s}
 	}
 
-	opts := slices.Clone(env.Kafka)
+	opts := append([]kgo.Opt{newKgoLogger(t.log, "consumer")}, env.Kafka...)
 	opts = append(opts, kgo.ClientID(fmt.Sprintf("connector-consumer-%s-%d", spec.Connector, spec.Task)))
 	opts = append(opts, cons.opts...)
 	opts = append(opts, kgo.ConsumerGroup(cons.groupID), kgo.BlockRebalanceOnPoll(),
@@ -137,7 +137,7 @@ func newSinkRunner(_ context.Context, t *Task, spec Spec, env Env, sink connecto
 	s.copts = opts
 
 	if ec.dlqTopic != "" {
-		dopts := slices.Clone(env.Kafka)
+		dopts := append([]kgo.Opt{newKgoLogger(t.log, "dlq-producer")}, env.Kafka...)
 		dopts = append(dopts, kgo.ClientID(fmt.Sprintf("connector-dlq-producer-%s-%d", spec.Connector, spec.Task)))
 		dopts = append(dopts, popts...)
 		if s.dlqCl, err = kgo.NewClient(dopts...); err != nil {
@@ -237,7 +237,7 @@ func (s *sinkRunner) run() error {
 
 	// Graceful phase: flush and commit what was delivered, close the
 	// partitions and the task, then leave the group.
-	ctx, cancel := t.shutdownContext()
+	ctx, cancel := t.shutdownContext(true)
 	defer cancel()
 	var errs []error
 	if s.lock() {

@@ -312,7 +312,7 @@ type flakyTransform struct {
 	calls *atomic.Int32
 }
 
-func (f *flakyTransform) Config() *connectors.ConfigDef { return connectors.NewConfigDef() }
+func (f *flakyTransform) Config() *connectors.ConfigDef     { return connectors.NewConfigDef() }
 func (f *flakyTransform) Configure(map[string]string) error { return nil }
 func (f *flakyTransform) Close() error                      { return nil }
 func (f *flakyTransform) Apply(r connectors.Record) (connectors.Record, bool, error) {

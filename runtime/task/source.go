@@ -63,7 +63,7 @@ func newSourceRunner(_ context.Context, t *Task, spec Spec, env Env, src connect
 		closeChain(ch)
 		return nil, err
 	}
-	opts := slices.Clone(env.Kafka)
+	opts := append([]kgo.Opt{newKgoLogger(t.log, "producer")}, env.Kafka...)
 	opts = append(opts, kgo.ClientID(fmt.Sprintf("connector-producer-%s-%d", spec.Connector, spec.Task)),
 		kgo.RecordPartitioner(sourcePartitioner{kgo.UniformBytesPartitioner(64<<10, true, true, nil)}))
 	opts = append(opts, popts...)
@@ -120,7 +120,9 @@ func (s *sourceRunner) run() error {
 
 	// Graceful phase: wait for acknowledgements, store and commit offsets,
 	// close the task.
-	ctx, cancel := t.shutdownContext()
+	// At the end of input there is no hurry: every record should be
+	// acknowledged and its offset stored (Stop bounds the wait if need be).
+	ctx, cancel := t.shutdownContext(t.failed() != nil || t.isStopping())
 	defer cancel()
 	var errs []error
 	if err := s.cl.Flush(ctx); err != nil {

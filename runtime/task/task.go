@@ -391,11 +391,14 @@ func (t *Task) waitContext(deadline time.Time) (context.Context, context.CancelF
 
 // shutdownContext returns the context of the graceful phase: Stop's
 // context when stopping, otherwise (failure, end of input) one bounded by
-// the shutdown timeout. It is also cancelled on abandonment.
-func (t *Task) shutdownContext() (context.Context, context.CancelFunc) {
+// the shutdown timeout if bounded. It is also cancelled on abandonment.
+func (t *Task) shutdownContext(bounded bool) (context.Context, context.CancelFunc) {
 	t.mu.Lock()
 	parent := t.stopCtx
 	t.mu.Unlock()
+	if parent == nil && !bounded {
+		return context.WithCancel(t.hardCtx)
+	}
 	if parent == nil {
 		ctx, cancel := context.WithTimeout(t.hardCtx, t.settings.ShutdownTimeout)
 		return ctx, cancel
