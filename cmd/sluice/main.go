@@ -1,6 +1,6 @@
 // Command sluice is the Sluice binary: `sluice broker` runs the bundled
-// Kafka-protocol broker alone; `sluice worker` (coming) runs a Connect
-// worker, with the broker embedded when no bootstrap.servers is given.
+// Kafka-protocol broker alone; `sluice worker` runs a Connect worker, with
+// the broker embedded when no bootstrap.servers is given.
 package main
 
 import (
@@ -16,6 +16,7 @@ const usage = `Usage: sluice <command> [flags]
 
 Commands:
   broker    run the bundled Kafka-protocol broker
+  worker    run a Kafka Connect-compatible worker (REST API, connectors, embedded broker)
   version   print the version
 
 Run 'sluice <command> --help' for a command's flags.
@@ -33,6 +34,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "broker":
 		return runBroker(args[1:], stdout, stderr)
+	case "worker":
+		return runWorker(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "sluice", version)
 		return 0
