@@ -27,6 +27,9 @@ var (
 	ErrDeadLetterQueue = errors.New("task: dead letter queue write failed")
 )
 
+// errStopped ends a loop quietly when Stop interrupted a retry.
+var errStopped = errors.New("task: stopped")
+
 // Stage is the step of a record's path in which an error happened, with
 // Kafka Connect's names (org.apache.kafka.connect.runtime.errors.Stage).
 type Stage int8

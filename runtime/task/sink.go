@@ -38,12 +38,12 @@ type sinkRunner struct {
 	ctl       *sinkControl
 	errant    *errantReporter // nil unless errors are logged or sent to a DLQ
 
-	copts     []kgo.Opt // consumer options; the client is created after Open
-	maxPoll   int
-	cl        *kgo.Client
-	dlqCl     *kgo.Client
-	closeOnce sync.Once
-	clMu      sync.Mutex // guards cl for abandon
+	copts   []kgo.Opt // consumer options; the client is created after Open
+	maxPoll int
+	cl      *kgo.Client // set once by run; read by abandon under clMu
+	dlqCl   *kgo.Client
+	clMu    sync.Mutex
+	closed  bool // guarded by clMu: clients closed, a late consumer is closed at once
 
 	sem         chan struct{}
 	assigned    map[tp]struct{}
@@ -167,17 +167,33 @@ func (s *sinkRunner) lock() bool {
 func (s *sinkRunner) unlock() { <-s.sem }
 
 func (s *sinkRunner) closeClients() {
-	s.closeOnce.Do(func() {
-		s.clMu.Lock()
-		cl := s.cl
+	s.clMu.Lock()
+	if s.closed {
 		s.clMu.Unlock()
-		if cl != nil {
-			cl.Close()
-		}
-		if s.dlqCl != nil {
-			s.dlqCl.Close()
-		}
-	})
+		return
+	}
+	s.closed = true
+	cl := s.cl
+	s.clMu.Unlock()
+	if cl != nil {
+		cl.Close()
+	}
+	if s.dlqCl != nil {
+		s.dlqCl.Close()
+	}
+}
+
+// setClient publishes the consumer; false (and the consumer closed) when
+// the clients were already closed by abandon.
+func (s *sinkRunner) setClient(cl *kgo.Client) bool {
+	s.clMu.Lock()
+	defer s.clMu.Unlock()
+	if s.closed {
+		cl.Close()
+		return false
+	}
+	s.cl = cl
+	return true
 }
 
 // abandon lets a blocked rebalance proceed (the callbacks give up on the
@@ -224,9 +240,9 @@ func (s *sinkRunner) run() error {
 		}
 		return err
 	}
-	s.clMu.Lock()
-	s.cl = cl
-	s.clMu.Unlock()
+	if !s.setClient(cl) {
+		return nil // abandoned while opening
+	}
 	s.ctl.setClient(cl)
 	t.log.Info("sink task running")
 	t.reportRunning()

@@ -532,3 +532,42 @@ func TestSinkRewind(t *testing.T) {
 		t.Fatalf("first record %d, want 3", got[0])
 	}
 }
+
+// openHungSink blocks in Open until released.
+type openHungSink struct {
+	memSink
+	release chan struct{}
+}
+
+func (s *openHungSink) Open(ctx context.Context, sc connectors.SinkContext, cfg map[string]string) error {
+	<-s.release
+	return s.memSink.Open(ctx, sc, cfg)
+}
+
+// TestSinkStopHungOpen: a task abandoned in Open never joins the group
+// once Open returns.
+func TestSinkStopHungOpen(t *testing.T) {
+	addr := startBroker(t)
+	createTopic(t, addr, "ho", 1)
+	produce(t, addr, jsonRecords("ho", 0, 5)...)
+	env, _, _ := newEnv(t, addr)
+	hung := &openHungSink{release: make(chan struct{})}
+	tk, err := Start(context.Background(), sinkSpec("ho", 0, map[string]string{"topics": "ho"}, hung), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := tk.Stop(ctx); !errors.Is(err, ErrAbandoned) {
+		t.Fatalf("Stop: %v", err)
+	}
+	close(hung.release)
+	next := &memSink{}
+	tk2 := startTask(t, sinkSpec("ho", 1, map[string]string{"topics": "ho"}, next), env)
+	eventually(t, 10*time.Second, "the live task gets every record", func() bool { return next.count() == 5 })
+	time.Sleep(200 * time.Millisecond)
+	if n := hung.count(); n != 0 {
+		t.Fatalf("the abandoned task received %d records", n)
+	}
+	stopTask(t, tk2)
+}

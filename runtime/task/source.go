@@ -187,6 +187,9 @@ func (s *sourceRunner) pollLoop() error {
 			t.met.polled.Add(float64(len(recs)))
 			t.met.batchSize.Observe(float64(len(recs)))
 			if err := s.send(recs); err != nil {
+				if errors.Is(err, errStopped) {
+					return nil
+				}
 				return err
 			}
 		}
@@ -292,6 +295,11 @@ func (s *sourceRunner) sendOne(r *connectors.Record) error {
 
 // failed handles a record that failed a stage before it was produced.
 func (s *sourceRunner) failed(r *connectors.Record, h subHandle, stage Stage, class, topic string, err error) error {
+	if s.t.runCtx.Err() != nil && errors.Is(err, connectors.ErrRetriable) {
+		// Stopping interrupted the retries: the record stays unacknowledged,
+		// so its offset is not stored and it is polled again next time.
+		return errStopped
+	}
 	part := int32(-1)
 	if p, ok := r.KafkaPartition(); ok {
 		part = p

@@ -410,3 +410,58 @@ func TestSourceToleranceNone(t *testing.T) {
 		t.Errorf("stored offset %v, want one before the poison record", got)
 	}
 }
+
+// hungSource blocks in Poll, ignoring ctx, until released.
+type hungSource struct {
+	genSource
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (h *hungSource) Poll(ctx context.Context) ([]connectors.Record, error) {
+	if h.polled.Load() >= 20 {
+		h.once.Do(func() { close(h.entered) })
+		<-h.release
+	}
+	return h.genSource.Poll(ctx)
+}
+
+// TestSourceStopHungPoll: Stop returns at its deadline when Poll hangs,
+// and the abandoned task stores no offsets afterwards.
+func TestSourceStopHungPoll(t *testing.T) {
+	addr := startBroker(t)
+	env, st, offs := newEnv(t, addr)
+	src := &hungSource{genSource: genSource{topic: "hp", batch: 10}, entered: make(chan struct{}), release: make(chan struct{})}
+	tk, err := Start(context.Background(), sourceSpec("hp", nil, src), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-src.entered
+	eventually(t, 5*time.Second, "offsets of the first records", func() bool {
+		o := offs.get(genPartition)
+		return o != nil && o["pos"] == int64(19)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := tk.Stop(ctx); !errors.Is(err, ErrAbandoned) {
+		t.Fatalf("Stop: %v, want ErrAbandoned", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("Stop took %v", d)
+	}
+	offs.mu.Lock()
+	stores := len(offs.stores)
+	offs.mu.Unlock()
+	close(src.release) // the zombie polls once more, then sees it must stop
+	time.Sleep(300 * time.Millisecond)
+	offs.mu.Lock()
+	defer offs.mu.Unlock()
+	if len(offs.stores) != stores {
+		t.Fatalf("the abandoned task stored offsets %v", offs.stores[stores:])
+	}
+	if st.last() != "running" {
+		t.Errorf("status %q: an abandoned task must not report", st.last())
+	}
+}
