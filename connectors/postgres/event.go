@@ -1,0 +1,542 @@
+package postgres
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/sluicedata/sluice/connectors"
+)
+
+// DebeziumVersion is the Debezium release whose event format this
+// connector reproduces; it is what source.version says.
+const DebeziumVersion = "3.4.3.Final"
+
+// Operation codes of the envelope's op field.
+const (
+	opCreate   = "c"
+	opUpdate   = "u"
+	opDelete   = "d"
+	opRead     = "r"
+	opTruncate = "t"
+)
+
+// Snapshot markers of source.snapshot (Debezium's SnapshotRecord).
+const (
+	snapTrue         = "true"
+	snapFirst        = "first"
+	snapFirstInTable = "first_in_data_collection"
+	snapLastInTable  = "last_in_data_collection"
+	snapLast         = "last"
+	snapIncremental  = "incremental"
+)
+
+// Headers Debezium adds (extended.headers.enabled, on by default since
+// 3.2) and for primary key changes.
+const (
+	headerLogicalName = "__debezium.context.connectorLogicalName"
+	headerTaskID      = "__debezium.context.taskId"
+	headerConnector   = "__debezium.context.connectorName"
+	headerRunID       = "__debezium.context.runId"
+	headerNewKey      = "__debezium.newkey"
+	headerOldKey      = "__debezium.oldkey"
+)
+
+var (
+	snapshotSchema = connectors.NewSchema(connectors.TypeString).Name(connectors.DebeziumEnum).Version(1).
+			Parameter("allowed", "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental").
+			Default("false").Optional().MustBuild()
+
+	// sourceSchema is io.debezium.connector.postgresql.Source.
+	sourceSchema = connectors.StructSchema().Name("io.debezium.connector.postgresql.Source").Version(1).
+			Field("version", connectors.StringSchema).
+			Field("connector", connectors.StringSchema).
+			Field("name", connectors.StringSchema).
+			Field("ts_ms", connectors.Int64Schema).
+			Field("snapshot", snapshotSchema).
+			Field("db", connectors.StringSchema).
+			Field("sequence", connectors.OptionalStringSchema).
+			Field("ts_us", connectors.OptionalInt64Schema).
+			Field("ts_ns", connectors.OptionalInt64Schema).
+			Field("schema", connectors.StringSchema).
+			Field("table", connectors.StringSchema).
+			Field("txId", connectors.OptionalInt64Schema).
+			Field("lsn", connectors.OptionalInt64Schema).
+			Field("xmin", connectors.OptionalInt64Schema).
+			MustBuild()
+
+	// transactionSchema is the envelope's optional transaction block.
+	transactionSchema = connectors.StructSchema().Optional().Name("event.block").Version(1).
+				Field("id", connectors.StringSchema).
+				Field("total_order", connectors.Int64Schema).
+				Field("data_collection_order", connectors.Int64Schema).
+				MustBuild()
+
+	heartbeatKeySchema = connectors.StructSchema().Name("io.debezium.connector.common.ServerNameKey").Version(1).
+				Field("serverName", connectors.StringSchema).MustBuild()
+	heartbeatValueSchema = connectors.StructSchema().Name("io.debezium.connector.common.Heartbeat").Version(1).
+				Field("ts_ms", connectors.Int64Schema).MustBuild()
+)
+
+var sourceFields = func() (f struct {
+	version, connector, name, tsMs, snapshot, db, sequence, tsUs, tsNs, schema, table, txID, lsn, xmin connectors.Field
+}) {
+	get := func(n string) connectors.Field { x, _ := sourceSchema.Field(n); return x }
+	f.version, f.connector, f.name, f.tsMs = get("version"), get("connector"), get("name"), get("ts_ms")
+	f.snapshot, f.db, f.sequence, f.tsUs, f.tsNs = get("snapshot"), get("db"), get("sequence"), get("ts_us"), get("ts_ns")
+	f.schema, f.table, f.txID, f.lsn, f.xmin = get("schema"), get("table"), get("txId"), get("lsn"), get("xmin")
+	return f
+}()
+
+// unchangedToast marks a column whose TOASTed value Postgres did not send
+// because it did not change.
+type unchangedToastT struct{}
+
+var unchangedToast any = unchangedToastT{}
+
+// relColumn is one column of a relation as it appears in tuples.
+type relColumn struct {
+	Name    string
+	TypeOID uint32
+	TypeMod int32
+}
+
+// valueField is one field of the value struct, fed from one tuple column.
+type valueField struct {
+	rel      int // index in tuples
+	field    connectors.Field
+	optional bool
+	def      any // schema default, nil if none
+	fallback any
+	toast    any
+}
+
+// tableSchema is the Connect shape of a captured table for one relation
+// layout: the key, value and envelope schemas, and how tuple columns feed
+// them. It is immutable once built.
+type tableSchema struct {
+	id          tableID
+	relOID      uint32
+	topic       string
+	cols        []relColumn
+	parse       []func([]byte) (any, error) // per tuple column; nil when not emitted
+	keySchema   *connectors.Schema          // nil when the table has no key
+	valueSchema *connectors.Schema
+	envelope    *connectors.Schema
+	keyFields   []valueField
+	valueFields []valueField
+	env         struct{ before, after, source, op, tsMs, tsUs, tsNs connectors.Field }
+	hasKey      bool
+}
+
+// schemaFactory builds tableSchemas from catalog metadata.
+type schemaFactory struct {
+	cfg     Config
+	filters *filters
+	types   *typeMapper
+}
+
+// topicFor returns Debezium's topic (and schema name prefix) for t:
+// prefix.schema.table with characters Kafka rejects replaced by '_'.
+func (f *schemaFactory) topicFor(t tableID) string {
+	d := f.cfg.TopicDelimiter
+	return sanitizeTopic(f.cfg.TopicPrefix + d + t.Schema + d + t.Name)
+}
+
+func sanitizeTopic(s string) string {
+	if validTopicChars(s) {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// build returns the schema of table meta for tuples laid out as cols.
+// Columns that are in cols but not in the catalog (a column added after
+// the catalog was read) are optional with no default.
+func (f *schemaFactory) build(meta *tableMeta, cols []relColumn) (*tableSchema, error) {
+	ts := &tableSchema{id: meta.ID, relOID: meta.OID, topic: f.topicFor(meta.ID), cols: cols,
+		parse: make([]func([]byte) (any, error), len(cols))}
+	prefix := ts.topic
+	keyB := connectors.StructSchema().Name(prefix + ".Key")
+	valB := connectors.StructSchema().Name(prefix + ".Value")
+	type planned struct {
+		rel    int
+		schema *connectors.Schema
+		vf     valueField
+	}
+	byName := map[string]planned{}
+	var valueOrder []planned
+	for i, c := range cols {
+		mp, err := f.types.mapType(c.TypeOID, c.TypeMod)
+		if errors.Is(err, errNoMapping) {
+			continue // Debezium leaves such columns out
+		}
+		if err != nil {
+			return nil, err
+		}
+		cc, known := meta.column(c.Name)
+		optional := !known || !cc.NotNull
+		b := mp.builder()
+		if optional {
+			b = b.Optional()
+		}
+		if known && cc.Comment != "" {
+			b = b.Doc(cc.Comment)
+		}
+		var def any
+		if known {
+			if def = defaultValue(mp, cc.Default); def != nil {
+				b = b.Default(def)
+			}
+		}
+		s, err := b.Build()
+		if err != nil {
+			// A default Debezium would accept but the schema rejects: drop it.
+			s, err = mp.builder().Build()
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: %w", meta.ID, c.Name, err)
+			}
+			def = nil
+		}
+		ts.parse[i] = mp.parse
+		p := planned{rel: i, schema: s, vf: valueField{rel: i, optional: optional, def: def, fallback: mp.fallback, toast: mp.toast}}
+		byName[c.Name] = p
+		if f.filters.columnIncluded(meta.ID, c.Name) {
+			valueOrder = append(valueOrder, p)
+		}
+	}
+	for _, p := range valueOrder {
+		valB = valB.Field(cols[p.rel].Name, p.schema)
+	}
+	for _, k := range meta.Key {
+		p, ok := byName[k]
+		if !ok {
+			continue
+		}
+		keyB = keyB.Field(k, p.schema)
+		ts.keyFields = append(ts.keyFields, p.vf)
+	}
+	var err error
+	if ts.valueSchema, err = valB.Optional().Build(); err != nil {
+		return nil, fmt.Errorf("%s: value schema: %w", meta.ID, err)
+	}
+	for i, p := range valueOrder {
+		p.vf.field = ts.valueSchema.Fields()[i]
+		ts.valueFields = append(ts.valueFields, p.vf)
+	}
+	if len(ts.keyFields) > 0 {
+		if ts.keySchema, err = keyB.Build(); err != nil {
+			return nil, fmt.Errorf("%s: key schema: %w", meta.ID, err)
+		}
+		for i := range ts.keyFields {
+			ts.keyFields[i].field = ts.keySchema.Fields()[i]
+		}
+		ts.hasKey = true
+	}
+	ts.envelope, err = connectors.StructSchema().Name(prefix + ".Envelope").Version(2).
+		Field("before", ts.valueSchema).
+		Field("after", ts.valueSchema).
+		Field("source", sourceSchema).
+		Field("transaction", transactionSchema).
+		Field("op", connectors.StringSchema).
+		Field("ts_ms", connectors.OptionalInt64Schema).
+		Field("ts_us", connectors.OptionalInt64Schema).
+		Field("ts_ns", connectors.OptionalInt64Schema).
+		Build()
+	if err != nil {
+		return nil, fmt.Errorf("%s: envelope schema: %w", meta.ID, err)
+	}
+	get := func(n string) connectors.Field { x, _ := ts.envelope.Field(n); return x }
+	ts.env.before, ts.env.after, ts.env.source, ts.env.op = get("before"), get("after"), get("source"), get("op")
+	ts.env.tsMs, ts.env.tsUs, ts.env.tsNs = get("ts_ms"), get("ts_us"), get("ts_ns")
+	return ts, nil
+}
+
+// catalogColumns is the tuple layout of a snapshot query: every catalog
+// column, in order.
+func catalogColumns(meta *tableMeta) []relColumn {
+	out := make([]relColumn, len(meta.Columns))
+	for i, c := range meta.Columns {
+		out[i] = relColumn{Name: c.Name, TypeOID: c.TypeOID, TypeMod: c.TypeMod}
+	}
+	return out
+}
+
+// sameLayout reports whether a relation message describes the layout ts
+// was built for.
+func (ts *tableSchema) sameLayout(cols []relColumn) bool {
+	if len(cols) != len(ts.cols) {
+		return false
+	}
+	for i := range cols {
+		if cols[i] != ts.cols[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// parseTuple converts the text of each column into its Connect value.
+// raw[i] is nil for SQL NULL; toast[i] marks an unchanged TOASTed value.
+// The row has one entry per tuple column.
+func (ts *tableSchema) parseCell(i int, raw []byte) (any, error) {
+	p := ts.parse[i]
+	if p == nil {
+		return nil, nil
+	}
+	v, err := p(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s.%s: %w", ts.id, ts.cols[i].Name, err)
+	}
+	return v, nil
+}
+
+func fieldValue(vf *valueField, v any) any {
+	if v == unchangedToast {
+		if vf.toast != nil {
+			return vf.toast
+		}
+		v = nil
+	}
+	if v == nil && !vf.optional {
+		if vf.def != nil {
+			return vf.def
+		}
+		return vf.fallback
+	}
+	return v
+}
+
+// valueStruct builds the value (before or after) from a row.
+func (ts *tableSchema) valueStruct(row []any) (*connectors.Struct, error) {
+	s := connectors.NewStruct(ts.valueSchema)
+	for i := range ts.valueFields {
+		vf := &ts.valueFields[i]
+		if err := s.PutField(vf.field, fieldValue(vf, row[vf.rel])); err != nil {
+			return nil, fmt.Errorf("%s: %w", ts.id, err)
+		}
+	}
+	return s, nil
+}
+
+// keyStruct builds the key from a row, or nil if the table has no key.
+func (ts *tableSchema) keyStruct(row []any) (*connectors.Struct, error) {
+	if !ts.hasKey {
+		return nil, nil
+	}
+	s := connectors.NewStruct(ts.keySchema)
+	for i := range ts.keyFields {
+		vf := &ts.keyFields[i]
+		if err := s.PutField(vf.field, fieldValue(vf, row[vf.rel])); err != nil {
+			return nil, fmt.Errorf("%s key: %w", ts.id, err)
+		}
+	}
+	return s, nil
+}
+
+// sourceInfo is the content of one event's source block.
+type sourceInfo struct {
+	ts         time.Time // commit time (streaming) or snapshot time
+	snapshot   string    // "" when streaming
+	lastCommit pglogrepl.LSN
+	lsn        pglogrepl.LSN
+	txID       int64
+	hasTxID    bool
+	table      tableID
+}
+
+// eventBuilder assembles records in Debezium's shape.
+type eventBuilder struct {
+	cfg       Config
+	partition map[string]any
+	headers   connectors.Headers // context headers, shared read-only
+}
+
+func newEventBuilder(cfg Config, taskID int, runID string) *eventBuilder {
+	b := &eventBuilder{cfg: cfg, partition: map[string]any{"server": cfg.TopicPrefix}}
+	b.headers.Add(headerLogicalName, connectors.StringSchema, cfg.TopicPrefix)
+	b.headers.Add(headerTaskID, connectors.StringSchema, strconv.Itoa(taskID))
+	b.headers.Add(headerConnector, connectors.StringSchema, "postgresql")
+	b.headers.Add(headerRunID, connectors.StringSchema, runID)
+	return b
+}
+
+func sequenceString(lastCommit, lsn pglogrepl.LSN) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	if lastCommit == 0 {
+		b.WriteString("null")
+	} else {
+		b.WriteByte('"')
+		b.WriteString(strconv.FormatUint(uint64(lastCommit), 10))
+		b.WriteByte('"')
+	}
+	b.WriteByte(',')
+	if lsn == 0 {
+		b.WriteString("null")
+	} else {
+		b.WriteByte('"')
+		b.WriteString(strconv.FormatUint(uint64(lsn), 10))
+		b.WriteByte('"')
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+func (b *eventBuilder) source(si *sourceInfo) *connectors.Struct {
+	s := connectors.NewStruct(sourceSchema)
+	f := &sourceFields
+	us := si.ts.UnixMicro()
+	_ = s.PutField(f.version, DebeziumVersion)
+	_ = s.PutField(f.connector, "postgresql")
+	_ = s.PutField(f.name, b.cfg.TopicPrefix)
+	_ = s.PutField(f.tsMs, floorDiv(us, 1000))
+	if si.snapshot != "" {
+		_ = s.PutField(f.snapshot, si.snapshot)
+	}
+	_ = s.PutField(f.db, b.cfg.DBName)
+	_ = s.PutField(f.sequence, sequenceString(si.lastCommit, si.lsn))
+	_ = s.PutField(f.tsUs, us)
+	_ = s.PutField(f.tsNs, us*1000)
+	_ = s.PutField(f.schema, si.table.Schema)
+	_ = s.PutField(f.table, si.table.Name)
+	if si.snapshot != snapIncremental {
+		if si.hasTxID {
+			_ = s.PutField(f.txID, si.txID)
+		}
+		if si.lsn != 0 {
+			_ = s.PutField(f.lsn, int64(si.lsn))
+		}
+	}
+	return s
+}
+
+// envelope builds the envelope value.
+func (b *eventBuilder) envelope(ts *tableSchema, op string, before, after, source *connectors.Struct, now time.Time) *connectors.Struct {
+	e := connectors.NewStruct(ts.envelope)
+	if before != nil {
+		_ = e.PutField(ts.env.before, before)
+	}
+	if after != nil {
+		_ = e.PutField(ts.env.after, after)
+	}
+	_ = e.PutField(ts.env.source, source)
+	_ = e.PutField(ts.env.op, op)
+	ns := now.UnixNano()
+	_ = e.PutField(ts.env.tsMs, ns/1e6)
+	_ = e.PutField(ts.env.tsUs, ns/1e3)
+	_ = e.PutField(ts.env.tsNs, ns)
+	return e
+}
+
+// record wraps a change event into a Record.
+func (b *eventBuilder) record(ts *tableSchema, key *connectors.Struct, value *connectors.Struct, offset map[string]any, extra ...connectors.Header) connectors.Record {
+	r := connectors.Record{
+		Topic:           ts.topic,
+		ValueSchema:     ts.envelope,
+		Value:           value,
+		SourcePartition: b.partition,
+		SourceOffset:    offset,
+		Headers:         b.headers,
+	}
+	if len(extra) > 0 {
+		r.Headers = append(append(connectors.Headers(nil), b.headers...), extra...)
+	}
+	if ts.hasKey && key != nil {
+		r.KeySchema, r.Key = ts.keySchema, key
+	}
+	return r
+}
+
+// tombstone returns the tombstone following a delete record.
+func tombstone(del connectors.Record) connectors.Record {
+	t := del
+	t.ValueSchema, t.Value = nil, nil
+	return t
+}
+
+// change appends the records of one row change (op c, u, d or r) to out:
+// PK changes become delete (+ tombstone) and create, deletes get a
+// tombstone when configured, as Debezium emits them.
+func (b *eventBuilder) change(out []connectors.Record, ts *tableSchema, op string, oldRow, newRow []any, si *sourceInfo, offset map[string]any, now time.Time) ([]connectors.Record, error) {
+	var before, after, oldKey, newKey *connectors.Struct
+	var err error
+	if oldRow != nil {
+		if before, err = ts.valueStruct(oldRow); err != nil {
+			return out, err
+		}
+		if oldKey, err = ts.keyStruct(oldRow); err != nil {
+			return out, err
+		}
+	}
+	if newRow != nil {
+		if after, err = ts.valueStruct(newRow); err != nil {
+			return out, err
+		}
+		if newKey, err = ts.keyStruct(newRow); err != nil {
+			return out, err
+		}
+	}
+	src := b.source(si)
+	switch op {
+	case opCreate, opRead:
+		return append(out, b.record(ts, newKey, b.envelope(ts, op, nil, after, src, now), offset)), nil
+	case opUpdate:
+		if oldKey == nil || oldKey.Equal(newKey) {
+			return append(out, b.record(ts, newKey, b.envelope(ts, op, before, after, src, now), offset)), nil
+		}
+		// A key change: delete under the old key, create under the new.
+		del := b.record(ts, oldKey, b.envelope(ts, opDelete, before, nil, src, now), offset,
+			connectors.Header{Key: headerNewKey, Schema: ts.keySchema, Value: newKey})
+		out = append(out, del)
+		if b.cfg.TombstonesOnDelete {
+			out = append(out, tombstone(del))
+		}
+		return append(out, b.record(ts, newKey, b.envelope(ts, opCreate, nil, after, src, now), offset,
+			connectors.Header{Key: headerOldKey, Schema: ts.keySchema, Value: oldKey})), nil
+	case opDelete:
+		del := b.record(ts, oldKey, b.envelope(ts, op, before, nil, src, now), offset)
+		out = append(out, del)
+		if b.cfg.TombstonesOnDelete {
+			out = append(out, tombstone(del))
+		}
+		return out, nil
+	}
+	return out, fmt.Errorf("%w: operation %q", ErrProtocol, op)
+}
+
+// truncate returns the truncate event of a table: no key, no before or
+// after.
+func (b *eventBuilder) truncate(ts *tableSchema, si *sourceInfo, offset map[string]any, now time.Time) connectors.Record {
+	r := b.record(ts, nil, b.envelope(ts, opTruncate, nil, nil, b.source(si), now), offset)
+	r.KeySchema, r.Key = nil, nil
+	return r
+}
+
+// heartbeat returns a heartbeat record carrying offset. Debezium sends
+// heartbeats to partition 0, without context headers.
+func (b *eventBuilder) heartbeat(offset map[string]any, now time.Time) connectors.Record {
+	key := connectors.NewStruct(heartbeatKeySchema)
+	_ = key.Put("serverName", b.cfg.TopicPrefix)
+	val := connectors.NewStruct(heartbeatValueSchema)
+	_ = val.Put("ts_ms", now.UnixMilli())
+	return connectors.Record{
+		Topic:           b.cfg.HeartbeatTopicPrefix + b.cfg.TopicDelimiter + b.cfg.TopicPrefix,
+		KeySchema:       heartbeatKeySchema,
+		Key:             key,
+		ValueSchema:     heartbeatValueSchema,
+		Value:           val,
+		Partition:       connectors.PartitionOf(0),
+		SourcePartition: b.partition,
+		SourceOffset:    offset,
+	}
+}

@@ -1,0 +1,611 @@
+package postgres
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/sluicedata/sluice/connectors"
+)
+
+// session is one connected attempt of the producer: a metadata
+// connection, and the snapshot and stream phases run over it.
+type session struct {
+	t               *Task
+	cat             *catalog
+	conn            *pgx.Conn
+	factory         *schemaFactory
+	heartbeatFailed bool
+}
+
+func (s *session) schemas() *schemaFactory {
+	if s.factory == nil {
+		cfg := s.t.cfg
+		s.factory = &schemaFactory{cfg: cfg, filters: s.t.filters, types: &typeMapper{
+			decimal: cfg.DecimalMode, time: cfg.TimePrecision, binary: cfg.BinaryMode, interval: cfg.IntervalMode,
+			unknown: cfg.IncludeUnknownTypes, placeholder: cfg.ToastPlaceholder,
+			types: func(oid uint32) *pgType {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				return s.cat.typeOf(ctx, oid)
+			},
+		}}
+	}
+	return s.factory
+}
+
+// resumeLSN is where streaming continues from a stored position.
+func resumeLSN(p *storedOffset) pglogrepl.LSN {
+	if p.snapshot || p.lsnCommit == 0 {
+		return p.lsn
+	}
+	return p.lsnCommit
+}
+
+// run decides, from snapshot.mode, the stored position and the slot,
+// whether to snapshot, then streams.
+func (s *session) run(ctx context.Context, slot slotInfo) error {
+	t := s.t
+	cfg := t.cfg
+	pos := t.position
+	incomplete := pos != nil && pos.snapshot && !pos.snapshotFinished
+	slotAhead := slot.exists && pos != nil && !incomplete && slot.confirmed > resumeLSN(pos)
+	var need bool
+	switch cfg.SnapshotMode {
+	case SnapshotInitial, SnapshotInitialOnly:
+		need = pos == nil || incomplete
+	case SnapshotAlways:
+		need = !t.snapshotted || incomplete
+	case SnapshotWhenNeeded:
+		need = pos == nil || incomplete || !slot.exists || slotAhead
+		if need && pos != nil && !incomplete {
+			t.logger.Warn("snapshot.mode=when_needed: the stored position cannot be resumed from the slot; taking a new snapshot",
+				"slot_exists", slot.exists, "slot_confirmed", slot.confirmed.String(), "stored", resumeLSN(pos).String())
+		}
+	}
+	if cfg.SnapshotMode == SnapshotInitialOnly {
+		if need {
+			t.snapshotted = true
+			if err := s.snapshot(ctx, "", 0); err != nil {
+				return err
+			}
+		}
+		t.initialOnlyEnd = true
+		return nil
+	}
+	if slot.exists && slot.activePID != 0 {
+		return connectors.Retriable(fmt.Errorf("postgres: replication slot %q is in use by process %d (a previous task "+
+			"still attached, or another consumer); retrying", cfg.SlotName, slot.activePID))
+	}
+	repl, err := connectReplication(ctx, cfg)
+	if err != nil {
+		return classifyConnectError(cfg, err)
+	}
+	defer repl.Close(context.Background())
+
+	if need {
+		t.snapshotted = true
+		if !slot.exists {
+			res, err := pglogrepl.CreateReplicationSlot(ctx, repl, cfg.SlotName, PluginPgoutput,
+				pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: "EXPORT_SNAPSHOT"})
+			if err != nil {
+				return setupError(fmt.Sprintf("create replication slot %q", cfg.SlotName), err)
+			}
+			point, err := pglogrepl.ParseLSN(res.ConsistentPoint)
+			if err != nil {
+				return fmt.Errorf("%w: slot consistent point %q: %w", ErrProtocol, res.ConsistentPoint, err)
+			}
+			t.logger.Info("created replication slot with an exported snapshot", "slot", cfg.SlotName, "consistent_point", res.ConsistentPoint)
+			if err := s.snapshot(ctx, res.SnapshotName, point); err != nil {
+				return err
+			}
+			return s.stream(ctx, repl, point, point)
+		}
+		start := slot.confirmed
+		if err := s.snapshot(ctx, "", start); err != nil {
+			return err
+		}
+		return s.stream(ctx, repl, start, slot.confirmed)
+	}
+
+	if !slot.exists {
+		if pos != nil {
+			return fmt.Errorf("%w: replication slot %q does not exist, but offsets are stored (position %s): the changes since then "+
+				"are gone (the slot was dropped, or this is a new primary after a failover). Nothing was skipped: the task stopped. "+
+				"Set snapshot.mode=when_needed (or always) to take a new snapshot and continue, or reset this connector's offsets",
+				ErrSlotMissing, cfg.SlotName, resumeLSN(pos))
+		}
+		res, err := pglogrepl.CreateReplicationSlot(ctx, repl, cfg.SlotName, PluginPgoutput,
+			pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: "NOEXPORT_SNAPSHOT"})
+		if err != nil {
+			return setupError(fmt.Sprintf("create replication slot %q", cfg.SlotName), err)
+		}
+		point, err := pglogrepl.ParseLSN(res.ConsistentPoint)
+		if err != nil {
+			return fmt.Errorf("%w: slot consistent point %q: %w", ErrProtocol, res.ConsistentPoint, err)
+		}
+		t.logger.Info("created replication slot", "slot", cfg.SlotName, "consistent_point", res.ConsistentPoint)
+		return s.stream(ctx, repl, point, point)
+	}
+	if slotAhead {
+		return &SlotAheadError{Slot: cfg.SlotName, Confirmed: slot.confirmed, Stored: resumeLSN(pos)}
+	}
+	start := slot.confirmed
+	if pos != nil {
+		start = resumeLSN(pos)
+	}
+	return s.stream(ctx, repl, start, slot.confirmed)
+}
+
+// relState is what the stream knows about a relation.
+type relState struct {
+	msg      relationMsg
+	id       tableID
+	captured bool
+	signal   bool
+	ts       *tableSchema
+}
+
+// streamer consumes the replication stream of one connection.
+type streamer struct {
+	s    *session
+	t    *Task
+	cfg  Config
+	repl *pgconn.PgConn
+	rels map[uint32]*relState
+
+	filter *resumeFilter
+
+	inTx       bool
+	skipTx     bool
+	xid        uint32
+	finalLSN   pglogrepl.LSN
+	commitTime time.Time
+	lastLSN    pglogrepl.LSN
+	nAtLSN     int64
+
+	lastCommitEnd pglogrepl.LSN // lsn_commit of the events being read
+	idleLSN       pglogrepl.LSN // position everything before which has been read
+
+	received   pglogrepl.LSN
+	minFlush   pglogrepl.LSN
+	sentFlush  pglogrepl.LSN
+	lastStatus time.Time
+	nextBeat   time.Time
+
+	pending []connectors.Record
+	curPos  storedOffset
+	cm      changeMsg
+	now     time.Time // processing time of the current message
+
+	incr *incrementalRun
+}
+
+// stream starts replication at start (transactions committed before it
+// are not sent) and processes the stream until an error or ctx ends.
+// minFlush is the slot's confirmed position: status updates never report
+// less.
+func (s *session) stream(ctx context.Context, repl *pgconn.PgConn, start, minFlush pglogrepl.LSN) error {
+	t := s.t
+	cfg := t.cfg
+	args := []string{"proto_version '1'", "publication_names '" + strings.ReplaceAll(cfg.Publication, "'", "''") + "'"}
+	err := pglogrepl.StartReplication(ctx, repl, cfg.SlotName, start, pglogrepl.StartReplicationOptions{
+		Mode: pglogrepl.LogicalReplication, PluginArgs: args})
+	if err != nil {
+		if code := pgCode(err); code == "42704" {
+			return fmt.Errorf("%w: publication %q does not exist: create it or set publication.autocreate.mode: %w", ErrSetup, cfg.Publication, err)
+		}
+		return setupError(fmt.Sprintf("start replication on slot %q", cfg.SlotName), err)
+	}
+	var filter *resumeFilter
+	if t.position != nil {
+		filter = newResumeFilter(*t.position)
+	}
+	st := &streamer{s: s, t: t, cfg: cfg, repl: repl, rels: map[uint32]*relState{}, filter: filter,
+		lastCommitEnd: start, idleLSN: start, received: start, minFlush: minFlush,
+		curPos: storedOffset{lsn: start, lsnCommit: start}}
+	if t.position != nil && t.position.incremental != nil {
+		st.incr = &incrementalRun{state: t.position.incremental.clone()}
+	}
+	t.logger.Info("streaming changes", "slot", cfg.SlotName, "publication", cfg.Publication, "from", start.String())
+	stop := context.AfterFunc(ctx, func() { _ = repl.Conn().SetReadDeadline(time.Now()) })
+	defer stop()
+	if cfg.HeartbeatInterval > 0 {
+		st.nextBeat = time.Now().Add(cfg.HeartbeatInterval)
+	}
+	if err := st.sendStatus(false); err != nil {
+		return err
+	}
+	err = st.loop(ctx)
+	if ctx.Err() != nil {
+		// Stopping: confirm what Commit allowed before the connection goes.
+		_ = repl.Conn().SetDeadline(time.Now().Add(2 * time.Second))
+		_ = st.sendStatus(false)
+		return nil
+	}
+	return err
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return pgconn.Timeout(err) || errors.As(err, &ne) && ne.Timeout()
+}
+
+const lingerPending = 2 * time.Millisecond
+
+func (st *streamer) loop(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		now := time.Now()
+		if err := st.maybeStatus(now); err != nil {
+			return err
+		}
+		if st.cfg.HeartbeatInterval > 0 && !st.inTx && !now.Before(st.nextBeat) {
+			if err := st.heartbeat(ctx, now); err != nil {
+				return err
+			}
+		}
+		if st.incr != nil && !st.inTx {
+			if err := st.incrementalStep(ctx); err != nil {
+				return err
+			}
+		}
+		deadline := now.Add(time.Second)
+		if d := st.lastStatus.Add(st.cfg.StatusInterval); d.Before(deadline) {
+			deadline = d
+		}
+		if st.cfg.HeartbeatInterval > 0 && st.nextBeat.Before(deadline) {
+			deadline = st.nextBeat
+		}
+		if len(st.pending) > 0 {
+			deadline = now.Add(lingerPending)
+		}
+		_ = st.repl.Conn().SetReadDeadline(deadline)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		msg, err := st.repl.ReceiveMessage(context.Background())
+		if err != nil {
+			if isTimeout(err) && !st.repl.IsClosed() {
+				if err := st.flush(ctx); err != nil {
+					return err
+				}
+				continue
+			}
+			return connectors.Retriable(fmt.Errorf("postgres: replication stream: %w", err))
+		}
+		switch m := msg.(type) {
+		case *pgproto3.CopyData:
+			if err := st.copyData(ctx, m.Data); err != nil {
+				return err
+			}
+		case *pgproto3.ErrorResponse:
+			pe := pgconn.ErrorResponseToPgError(m)
+			if isRetriable(pe) {
+				return connectors.Retriable(fmt.Errorf("postgres: replication stream: %w", pe))
+			}
+			return fmt.Errorf("postgres: replication stream: %w", pe)
+		case *pgproto3.CopyDone:
+			return connectors.Retriable(errors.New("postgres: the server ended the replication stream"))
+		}
+	}
+}
+
+// maybeStatus sends a standby status update when Commit raised the flush
+// target, or status.update.interval.ms passed.
+func (st *streamer) maybeStatus(now time.Time) error {
+	target := pglogrepl.LSN(st.t.flushTarget.Load())
+	due := now.Sub(st.lastStatus) >= st.cfg.StatusInterval
+	if due || target > st.sentFlush && now.Sub(st.lastStatus) >= 50*time.Millisecond {
+		return st.sendStatus(false)
+	}
+	return nil
+}
+
+func (st *streamer) sendStatus(reply bool) error {
+	flush := max(pglogrepl.LSN(st.t.flushTarget.Load()), st.minFlush)
+	write := max(st.received, flush)
+	err := pglogrepl.SendStandbyStatusUpdate(context.Background(), st.repl, pglogrepl.StandbyStatusUpdate{
+		WALWritePosition: write, WALFlushPosition: flush, WALApplyPosition: flush, ReplyRequested: reply})
+	if err != nil {
+		return connectors.Retriable(fmt.Errorf("postgres: send standby status: %w", err))
+	}
+	st.sentFlush = flush
+	st.lastStatus = time.Now()
+	return nil
+}
+
+// setPos sets the position after the current event, with a copy of the
+// incremental snapshot state.
+func (st *streamer) setPos(p storedOffset) {
+	if st.incr != nil {
+		p.incremental = st.incr.state.clone()
+	}
+	st.curPos = p
+}
+
+// flush hands the pending records to Poll.
+func (st *streamer) flush(ctx context.Context) error {
+	if len(st.pending) == 0 {
+		pos := st.curPos
+		st.t.position = &pos
+		return nil
+	}
+	b := st.pending
+	st.pending = make([]connectors.Record, 0, len(b))
+	pos := st.curPos
+	return st.t.emit(ctx, b, &pos)
+}
+
+func (st *streamer) add(ctx context.Context, recs ...connectors.Record) error {
+	st.pending = append(st.pending, recs...)
+	if len(st.pending) >= st.cfg.MaxBatchSize {
+		return st.flush(ctx)
+	}
+	return nil
+}
+
+// copyData handles one CopyData message of the replication stream.
+func (st *streamer) copyData(ctx context.Context, data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
+	switch data[0] {
+	case pglogrepl.PrimaryKeepaliveMessageByteID:
+		if len(data) < 18 {
+			return fmt.Errorf("%w: short keepalive", ErrProtocol)
+		}
+		walEnd := pglogrepl.LSN(binary.BigEndian.Uint64(data[1:]))
+		st.received = max(st.received, walEnd)
+		if !st.inTx {
+			st.idleLSN = max(st.idleLSN, walEnd)
+		}
+		if data[17] != 0 {
+			return st.sendStatus(false)
+		}
+		return nil
+	case pglogrepl.XLogDataByteID:
+		if len(data) < 25 {
+			return fmt.Errorf("%w: short XLogData", ErrProtocol)
+		}
+		walStart := pglogrepl.LSN(binary.BigEndian.Uint64(data[1:]))
+		st.received = max(st.received, walStart)
+		st.now = time.Now()
+		return st.message(ctx, walStart, data[25:])
+	}
+	return nil
+}
+
+// message handles one pgoutput message at WAL position lsn.
+func (st *streamer) message(ctx context.Context, lsn pglogrepl.LSN, b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	switch b[0] {
+	case msgBegin:
+		m, err := decodeBegin(b[1:])
+		if err != nil {
+			return err
+		}
+		st.inTx, st.xid, st.finalLSN, st.commitTime = true, m.xid, m.finalLSN, m.commitTime
+		st.lastLSN, st.nAtLSN = 0, 0
+		st.skipTx = st.filter.skipTx(m.finalLSN)
+	case msgCommit:
+		m, err := decodeCommit(b[1:])
+		if err != nil {
+			return err
+		}
+		st.inTx = false
+		st.lastCommitEnd = max(st.lastCommitEnd, m.endLSN)
+		st.idleLSN = max(st.idleLSN, m.endLSN)
+		st.setPos(storedOffset{lsn: m.endLSN, lsnCommit: st.lastCommitEnd})
+		if len(st.pending) > 0 && len(st.t.queue) == 0 {
+			return st.flush(ctx)
+		}
+		if len(st.pending) == 0 {
+			pos := st.curPos
+			st.t.position = &pos
+		}
+	case msgRelation:
+		m, err := decodeRelation(b[1:])
+		if err != nil {
+			return err
+		}
+		return st.relation(ctx, m)
+	case msgType:
+		m, err := decodeType(b[1:])
+		if err != nil {
+			return err
+		}
+		if st.s.cat.typeOf(ctx, m.oid) == nil {
+			return fmt.Errorf("%w: unknown type %s.%s (oid %d)", ErrProtocol, m.namespace, m.name, m.oid)
+		}
+	case msgInsert, msgUpdate, msgDelete:
+		return st.change(ctx, lsn, b)
+	case msgTruncate:
+		return st.truncate(ctx, lsn, b[1:])
+	}
+	return nil
+}
+
+// relation records a relation's layout and builds its schema.
+func (st *streamer) relation(ctx context.Context, m relationMsg) error {
+	rs := &relState{msg: m, id: tableID{m.namespace, m.name}}
+	rs.signal = st.t.filters.signal == rs.id
+	rs.captured = st.t.filters.captured(rs.id)
+	st.rels[m.oid] = rs
+	if !rs.captured && !rs.signal {
+		return nil
+	}
+	for _, c := range m.cols {
+		if c.TypeOID >= 16384 {
+			if err := st.s.cat.refreshTypes(ctx); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	meta, err := st.s.cat.tableByOID(ctx, m.oid)
+	if err != nil {
+		return err
+	}
+	if meta == nil {
+		// Dropped since: describe it from the relation message alone.
+		meta = &tableMeta{OID: m.oid, ID: rs.id, ReplIdent: m.replIdent}
+		for i, c := range m.cols {
+			if m.keyFlags[i] {
+				meta.Key = append(meta.Key, c.Name)
+			}
+		}
+	}
+	ts, err := st.s.schemas().build(meta, m.cols)
+	if err != nil {
+		return err
+	}
+	rs.ts = ts
+	return nil
+}
+
+func msgTypeName(kind byte) string {
+	switch kind {
+	case msgInsert:
+		return "INSERT"
+	case msgUpdate:
+		return "UPDATE"
+	case msgDelete:
+		return "DELETE"
+	case msgTruncate:
+		return "TRUNCATE"
+	}
+	return ""
+}
+
+// countEvent advances the per-LSN event counter and reports whether the
+// event was already delivered before a restart.
+func (st *streamer) countEvent(lsn pglogrepl.LSN) (int64, bool) {
+	if lsn == st.lastLSN {
+		st.nAtLSN++
+	} else {
+		st.lastLSN, st.nAtLSN = lsn, 1
+	}
+	if st.skipTx {
+		return st.nAtLSN, true
+	}
+	return st.nAtLSN, st.filter.skipEvent(st.xid, lsn, st.nAtLSN)
+}
+
+func (st *streamer) source(id tableID, lsn pglogrepl.LSN) *sourceInfo {
+	return &sourceInfo{ts: st.commitTime, lastCommit: st.lastCommitEnd, lsn: lsn, txID: int64(st.xid), hasTxID: true, table: id}
+}
+
+func (st *streamer) offset(lsn pglogrepl.LSN, msg byte, n int64) map[string]any {
+	return streamOffset(lsn, st.lastCommitEnd, st.xid, st.commitTime.UnixMicro(), msgTypeName(msg), n, st.incr.keys())
+}
+
+// change handles an insert, update or delete.
+func (st *streamer) change(ctx context.Context, lsn pglogrepl.LSN, b []byte) error {
+	cm := &st.cm
+	if err := decodeChange(b, cm); err != nil {
+		return err
+	}
+	n, skip := st.countEvent(lsn)
+	if skip {
+		return nil
+	}
+	rs := st.rels[cm.relOID]
+	if rs == nil {
+		return fmt.Errorf("%w: change for unknown relation %d", ErrProtocol, cm.relOID)
+	}
+	st.setPos(storedOffset{lsn: lsn, lsnCommit: st.lastCommitEnd, txID: int64(st.xid), hasTxID: true, eventsAtLSN: n})
+	if rs.signal && cm.kind == msgInsert {
+		if err := st.signal(ctx, rs, cm); err != nil {
+			return err
+		}
+	}
+	if !rs.captured || rs.ts == nil {
+		return nil
+	}
+	var op string
+	switch cm.kind {
+	case msgInsert:
+		op = opCreate
+	case msgUpdate:
+		op = opUpdate
+	case msgDelete:
+		op = opDelete
+	}
+	if st.cfg.skipped(op) {
+		return nil
+	}
+	ts := rs.ts
+	var oldRow, newRow []any
+	var err error
+	if cm.oldKind != 0 {
+		if oldRow, err = ts.rowOf(&cm.old); err != nil {
+			return err
+		}
+	}
+	if cm.kind != msgDelete {
+		if newRow, err = ts.rowOf(&cm.new); err != nil {
+			return err
+		}
+		if oldRow != nil && cm.oldKind == 'O' {
+			// REPLICA IDENTITY FULL: unchanged TOASTed values are in the
+			// old row.
+			for i, v := range newRow {
+				if v == unchangedToast && oldRow[i] != unchangedToast {
+					newRow[i] = oldRow[i]
+				}
+			}
+		}
+	}
+	if st.incr != nil {
+		st.incr.dedup(ts, oldRow, newRow)
+	}
+	before := len(st.pending)
+	st.pending, err = st.t.events.change(st.pending, ts, op, oldRow, newRow, st.source(ts.id, lsn), st.offset(lsn, cm.kind, n), st.now)
+	if err != nil {
+		return err
+	}
+	if len(st.pending) >= st.cfg.MaxBatchSize && len(st.pending) > before {
+		return st.flush(ctx)
+	}
+	return nil
+}
+
+// truncate handles a truncate of one or more relations.
+func (st *streamer) truncate(ctx context.Context, lsn pglogrepl.LSN, b []byte) error {
+	m, err := decodeTruncate(b)
+	if err != nil {
+		return err
+	}
+	n, skip := st.countEvent(lsn)
+	if skip {
+		return nil
+	}
+	st.setPos(storedOffset{lsn: lsn, lsnCommit: st.lastCommitEnd, txID: int64(st.xid), hasTxID: true, eventsAtLSN: n})
+	if st.cfg.skipped(opTruncate) {
+		return nil
+	}
+	for _, oid := range m.rels {
+		rs := st.rels[oid]
+		if rs == nil || !rs.captured || rs.ts == nil {
+			continue
+		}
+		rec := st.t.events.truncate(rs.ts, st.source(rs.id, lsn), st.offset(lsn, msgTruncate, n), st.now)
+		if err := st.add(ctx, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
