@@ -28,9 +28,7 @@ const (
 	defaultBufferMemory     = 32 << 20 // buffer.memory, Kafka's default
 	defaultMaxPollRecords   = 500      // max.poll.records, Kafka's default
 	defaultFetchMaxBytes    = 16 << 20 // fetch.max.bytes (Kafka: 50 MiB); bounds memory per fetch
-	defaultMaxFetches       = 2        // concurrent fetches per consumer (sluice.max.concurrent.fetches)
-	defaultDLQPartitions    = 1        // Kafka's DLQ_NUM_DESIRED_PARTITIONS
-	defaultRequestTimeoutMs = 30000
+	defaultMaxFetches       = 2        // concurrent fetches per consumer (consumer max.concurrent.fetches)
 )
 
 // mergeProps returns base overlaid with the keys of override that start

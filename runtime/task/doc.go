@@ -86,6 +86,35 @@
 // source offset of such a record becomes committable once its DLQ write is
 // acknowledged.
 //
+// # Client properties
+//
+// Producers and consumers take the worker's producer.* / consumer.*
+// properties overlaid with the connector's producer.override.* /
+// consumer.override.*, mapped to kgo options (clientprops.go): acks,
+// enable.idempotence, linger.ms, batch.size, compression.type,
+// buffer.memory, max.in.flight.requests.per.connection,
+// delivery.timeout.ms, request.timeout.ms, retries, client.id; group.id,
+// max.poll.records, fetch.max.bytes, max.partition.fetch.bytes,
+// fetch.min.bytes, fetch.max.wait.ms, auto.offset.reset,
+// session.timeout.ms, heartbeat.interval.ms, max.poll.interval.ms,
+// isolation.level, group.protocol, group.instance.id, client.rack,
+// partition.assignment.strategy. Two Sluice keys expose kgo's bounds:
+// max.buffered.records (producer) and max.concurrent.fetches (consumer,
+// default 2). Defaults follow Kafka Connect (acks=all, idempotent, no
+// compression, auto.offset.reset=earliest, cooperative-sticky), except
+// fetch.max.bytes, 16 MiB instead of 50 MiB, to bound a sink's memory.
+//
+// # Metrics
+//
+// Metrics (NewMetrics) are labelled connector and task, all named
+// sluice_task_*: source_records_polled_total,
+// source_records_produced_total, sink_records_consumed_total,
+// sink_records_put_total, batch_size_records (histogram),
+// offset_commit_seconds (histogram), offset_commit_failures_total,
+// sink_lag_records, errors_total{stage}, records_skipped_total,
+// dlq_records_total and state{state=running|paused|failed}. A task that
+// stops cleanly removes its series; a failed one keeps them.
+//
 // # Stopping
 //
 // Stop cancels the running Poll or Put, then stores offsets and commits
