@@ -25,10 +25,10 @@ import (
 // Sluice defaults that differ from kgo's, chosen for Kafka Connect
 // compatibility and a bounded memory footprint.
 const (
-	defaultBufferMemory     = 32 << 20 // buffer.memory, Kafka's default
-	defaultMaxPollRecords   = 500      // max.poll.records, Kafka's default
-	defaultFetchMaxBytes    = 16 << 20 // fetch.max.bytes (Kafka: 50 MiB); bounds memory per fetch
-	defaultMaxFetches       = 2        // concurrent fetches per consumer (consumer max.concurrent.fetches)
+	defaultBufferMemory   = 32 << 20 // buffer.memory, Kafka's default
+	defaultMaxPollRecords = 500      // max.poll.records, Kafka's default
+	defaultFetchMaxBytes  = 16 << 20 // fetch.max.bytes (Kafka: 50 MiB); bounds memory per fetch
+	defaultMaxFetches     = 2        // concurrent fetches per consumer (consumer max.concurrent.fetches)
 )
 
 // mergeProps returns base overlaid with the keys of override that start
