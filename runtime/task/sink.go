@@ -230,6 +230,15 @@ func (s *sinkRunner) run() error {
 	if err != nil {
 		return s.openFailed(fmt.Errorf("open: %w", err))
 	}
+	if t.runCtx.Err() != nil { // stopped while opening
+		ctx, cancel := t.shutdownContext(true)
+		defer cancel()
+		if s.lock() {
+			t.stopErr = s.sink.Close(ctx)
+			s.unlock()
+		}
+		return t.failed()
+	}
 	cl, err := kgo.NewClient(s.copts...)
 	if err != nil {
 		err = fmt.Errorf("consumer: %w", err)

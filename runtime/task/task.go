@@ -125,12 +125,14 @@ type Task struct {
 	stopCtx    context.Context // set by the first Stop
 	stopping   bool
 	failure    error
+	reportFail bool // the failure happened before Stop: report it
 
-	abandoned atomic.Bool
-	done      chan struct{}
-	doneOnce  sync.Once
-	err       error // the error the task ended with; set before done closes
-	stopErr   error // errors of the graceful shutdown
+	reportOnce sync.Once
+	abandoned  atomic.Bool
+	done       chan struct{}
+	doneOnce   sync.Once
+	err        error // the error the task ended with; set before done closes
+	stopErr    error // errors of the graceful shutdown
 
 	runner runner
 }
@@ -201,6 +203,7 @@ func (t *Task) main() {
 	if err == nil && !stopping {
 		t.log.Info("task finished: end of input")
 	}
+	t.reportFailure()
 	t.finish(err)
 }
 
@@ -217,7 +220,9 @@ func (t *Task) finish(err error) {
 	})
 }
 
-// fail records the first failure, reports it and makes the task wind down.
+// fail records the first failure and makes the task wind down. The
+// failure is reported (StatusListener.Failed) once the task has cleaned
+// up, as Kafka does, or after the shutdown timeout if cleaning up hangs.
 // Failures after Stop was called are returned from Stop only.
 func (t *Task) fail(err error) {
 	t.mu.Lock()
@@ -226,18 +231,32 @@ func (t *Task) fail(err error) {
 		return
 	}
 	t.failure = err
-	stopping := t.stopping
+	t.reportFail = !t.stopping
+	report := t.reportFail
 	t.mu.Unlock()
 	t.cancelRun()
 	t.signal()
-	if stopping || t.abandoned.Load() {
+	if !report || t.abandoned.Load() {
 		return
 	}
 	t.log.Error("task failed", "error", err)
-	t.met.setState(false, false, true)
-	if t.status != nil {
-		t.status.Failed(t.connector, t.id, err)
-	}
+	time.AfterFunc(t.settings.ShutdownTimeout, t.reportFailure)
+}
+
+// reportFailure tells the status listener about the failure, once.
+func (t *Task) reportFailure() {
+	t.reportOnce.Do(func() {
+		t.mu.Lock()
+		err, report := t.failure, t.reportFail
+		t.mu.Unlock()
+		if !report || t.abandoned.Load() {
+			return
+		}
+		t.met.setState(false, false, true)
+		if t.status != nil {
+			t.status.Failed(t.connector, t.id, err)
+		}
+	})
 }
 
 // failed returns the recorded failure, if any.
