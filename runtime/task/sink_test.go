@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -570,4 +571,72 @@ func TestSinkStopHungOpen(t *testing.T) {
 		t.Fatalf("the abandoned task received %d records", n)
 	}
 	stopTask(t, tk2)
+}
+
+// captureHandler keeps the attributes of Error records.
+type captureHandler struct {
+	root   *captureHandler // where records go; nil means this one
+	mu     sync.Mutex
+	attrs  []slog.Attr // from With
+	errors []map[string]string
+}
+
+func (h *captureHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *captureHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Level < slog.LevelError {
+		return nil
+	}
+	m := map[string]string{"msg": r.Message}
+	for _, a := range h.attrs {
+		m[a.Key] = a.Value.String()
+	}
+	r.Attrs(func(a slog.Attr) bool { m[a.Key] = a.Value.String(); return true })
+	root := h.root
+	if root == nil {
+		root = h
+	}
+	root.mu.Lock()
+	defer root.mu.Unlock()
+	root.errors = append(root.errors, m)
+	return nil
+}
+func (h *captureHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &captureHandler{attrs: append(slices.Clone(h.attrs), as...), root: h.root}
+}
+func (h *captureHandler) WithGroup(string) slog.Handler { return h }
+
+// TestSinkErrorLog: errors.log.enable logs the stage and the record's
+// coordinates; its contents only with errors.log.include.messages.
+func TestSinkErrorLog(t *testing.T) {
+	addr := startBroker(t)
+	createTopic(t, addr, "el", 1)
+	produce(t, addr, poisonRecords("el")...)
+	for _, include := range []string{"false", "true"} {
+		t.Run("include.messages="+include, func(t *testing.T) {
+			env, _, _ := newEnv(t, addr)
+			h := &captureHandler{}
+			h.root = h
+			env.Logger = slog.New(h)
+			sink := &memSink{}
+			tk := startTask(t, sinkSpec("el"+include, 0, map[string]string{"topics": "el", "errors.tolerance": "all",
+				"errors.log.enable": "true", "errors.log.include.messages": include}, sink), env)
+			eventually(t, 10*time.Second, "records", func() bool { return sink.count() == 4 })
+			stopTask(t, tk)
+			h.root.mu.Lock()
+			defer h.root.mu.Unlock()
+			if len(h.root.errors) != 1 {
+				t.Fatalf("%d error lines: %v", len(h.root.errors), h.root.errors)
+			}
+			e := h.root.errors[0]
+			for k, want := range map[string]string{"component": "task", "connector": "el" + include, "task": "0",
+				"stage": "VALUE_CONVERTER", "topic": "el", "partition": "0", "offset": "3"} {
+				if e[k] != want {
+					t.Errorf("%s = %q, want %q (%v)", k, e[k], want, e)
+				}
+			}
+			if _, ok := e["value"]; ok != (include == "true") {
+				t.Errorf("record value logged: %v, want %s", ok, include)
+			}
+		})
+	}
 }
