@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -247,11 +248,28 @@ func testPlugins() []plugins.Plugin {
 	}
 }
 
-// release unblocks everything hanging connectors block on.
-var release = make(chan struct{})
-var releaseOnce sync.Once
+// gates hold what hanging connectors block on, by the "gate" config key.
+var (
+	gates   sync.Map // id → chan struct{}
+	gateSeq atomic.Int64
+)
 
-func releaseHanging() { releaseOnce.Do(func() { close(release) }) }
+// newGate returns a gate id for a hanging connector's config; the gate
+// opens when the test ends.
+func newGate(t testing.TB) string {
+	id := fmt.Sprint(gateSeq.Add(1))
+	ch := make(chan struct{})
+	gates.Store(id, ch)
+	t.Cleanup(func() { close(ch) })
+	return id
+}
+
+func gate(config map[string]string) <-chan struct{} {
+	if ch, ok := gates.Load(config["gate"]); ok {
+		return ch.(chan struct{})
+	}
+	return nil // blocks forever
+}
 
 type baseSource struct{ config map[string]string }
 
@@ -263,7 +281,7 @@ func (b *baseSource) Start(_ context.Context, _ connectors.ConnectorContext, con
 func (b *baseSource) TaskConfigs(max int) ([]map[string]string, error) {
 	out := make([]map[string]string, max)
 	for i := range out {
-		out[i] = map[string]string{"n": fmt.Sprint(i)}
+		out[i] = map[string]string{"n": fmt.Sprint(i), "gate": b.config["gate"]}
 	}
 	return out, nil
 }
@@ -276,25 +294,26 @@ type hangingConnector struct {
 
 func (c *hangingConnector) Start(ctx context.Context, cc connectors.ConnectorContext, config map[string]string) error {
 	if c.hangStart {
-		<-release
+		<-gate(config)
 	}
 	return c.baseSource.Start(ctx, cc, config)
 }
 
 func (c *hangingConnector) NewTask() connectors.Source { return &hangingTask{} }
 
-type hangingTask struct{}
+type hangingTask struct{ gate <-chan struct{} }
 
-func (hangingTask) Open(context.Context, connectors.SourceContext, map[string]string) error {
+func (h *hangingTask) Open(_ context.Context, _ connectors.SourceContext, config map[string]string) error {
+	h.gate = gate(config)
 	return nil
 }
-func (hangingTask) Poll(context.Context) ([]connectors.Record, error) {
-	<-release // ignores ctx on purpose
+func (h *hangingTask) Poll(context.Context) ([]connectors.Record, error) {
+	<-h.gate // ignores ctx on purpose
 	return nil, nil
 }
-func (hangingTask) Commit(context.Context, []connectors.SourceOffset) error { return nil }
-func (hangingTask) Close(context.Context) error {
-	<-release
+func (h *hangingTask) Commit(context.Context, []connectors.SourceOffset) error { return nil }
+func (h *hangingTask) Close(context.Context) error {
+	<-h.gate
 	return nil
 }
 
@@ -333,3 +352,14 @@ func (c *flakyConnector) TaskConfigs(max int) ([]map[string]string, error) {
 }
 
 var errTest = errors.New("test error")
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func sortedKeysOf(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -136,6 +136,14 @@ func (h *herder) start(ctx context.Context) error {
 	h.reader.started = true
 	h.mu.Unlock()
 	h.post(evStart{})
+	// Ready once the loop has taken everything read so far.
+	done := make(chan struct{})
+	h.post(evBarrier{done: done})
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	close(h.ready)
 	h.log.Info("worker started", "worker_id", h.workerID, "generation", h.status.generation,
 		"kafka", strings.Join(cl.seeds, ","), "embedded_broker", cl.broker != nil, "startup", h.clock().Sub(h.startedAt))

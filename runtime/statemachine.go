@@ -486,12 +486,10 @@ func (m *machine) handle(ev event) {
 			m.writeTaskStatus(t, StateFailed, t.failed.trace)
 			return
 		}
+		// Started is not running: the runner opens the task in the
+		// background and reports RUNNING (evTaskState) once it has.
 		t.phase = phaseRunning
 		t.restarting = false
-		t.failed = nil
-		if !t.paused && (t.status == "" || t.status == StateFailed || t.status == StateRestarting || t.status == StateUnassigned) {
-			m.writeTaskStatus(t, StateRunning, "")
-		}
 	case evTaskState:
 		t, ok := m.tasks[e.ID]
 		if !ok || t.inc != e.Inc || t.phase == phaseStopping || t.phase == phaseNone {
@@ -499,6 +497,9 @@ func (m *machine) handle(ev event) {
 		}
 		switch e.State {
 		case StateRunning, StatePaused:
+			if e.State == StateRunning {
+				t.failed = nil
+			}
 			if !t.restarting {
 				m.writeTaskStatus(t, e.State, "")
 			}

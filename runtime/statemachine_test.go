@@ -60,8 +60,10 @@ func created() []step {
 		{ev: evTaskConfigs{Name: "c", Configs: tasks(2, "a"), Applied: cfg()}},
 		{ev: evStart{}, want: []string{"start-connector c#1", "start-task c-0#2", "start-task c-1#3"}},
 		{ev: evConnectorStarted{Name: "c", Inc: 1}, want: []string{"write-status c RUNNING", "generate-task-configs c#1 max=2"}},
-		{ev: evTaskStarted{ID: TaskID{"c", 0}, Inc: 2}, want: []string{"write-status c-0 RUNNING"}},
-		{ev: evTaskStarted{ID: TaskID{"c", 1}, Inc: 3}, want: []string{"write-status c-1 RUNNING"}},
+		{ev: evTaskStarted{ID: TaskID{"c", 0}, Inc: 2}},
+		{ev: evTaskStarted{ID: TaskID{"c", 1}, Inc: 3}},
+		{ev: evTaskState{ID: TaskID{"c", 0}, Inc: 2, State: StateRunning}, want: []string{"write-status c-0 RUNNING"}},
+		{ev: evTaskState{ID: TaskID{"c", 1}, Inc: 3, State: StateRunning}, want: []string{"write-status c-1 RUNNING"}},
 		{ev: evTaskConfigsGenerated{Name: "c", Inc: 1, Configs: tasks(2, "a")}},
 	}
 }
@@ -141,7 +143,8 @@ func TestMachine(t *testing.T) {
 			step{at: 11 * time.Second, ev: evTaskStarted{ID: TaskID{"c", 0}, Inc: 4, Err: errBoom}},
 			step{at: 12 * time.Second, ev: evTick{}},
 			step{at: 13 * time.Second, ev: evTick{}, want: []string{"start-task c-0#5 (retry)"}},
-			step{at: 13 * time.Second, ev: evTaskStarted{ID: TaskID{"c", 0}, Inc: 5}, want: []string{"write-status c-0 RUNNING"}},
+			step{at: 13 * time.Second, ev: evTaskStarted{ID: TaskID{"c", 0}, Inc: 5}},
+			step{at: 13 * time.Second, ev: evTaskState{ID: TaskID{"c", 0}, Inc: 5, State: StateRunning}, want: []string{"write-status c-0 RUNNING"}},
 		)},
 		{"a manual restart skips the backoff", append(created(),
 			step{ev: evTaskExited{ID: TaskID{"c", 1}, Inc: 3, Err: errBoom}, want: []string{"write-status c-1 FAILED boom"}},
@@ -155,7 +158,8 @@ func TestMachine(t *testing.T) {
 		{"KIP-745 restart of failed instances only", append(created(),
 			step{ev: evTaskExited{ID: TaskID{"c", 1}, Inc: 3, Err: errBoom}, want: []string{"write-status c-1 FAILED boom"}},
 			step{ev: evRestartRequest{Name: "c", IncludeTasks: true, OnlyFailed: true}, want: []string{"write-status c-1 RESTARTING", "start-task c-1#4 (restart)"}},
-			step{ev: evTaskStarted{ID: TaskID{"c", 1}, Inc: 4}, want: []string{"write-status c-1 RUNNING"}},
+			step{ev: evTaskStarted{ID: TaskID{"c", 1}, Inc: 4}},
+			step{ev: evTaskState{ID: TaskID{"c", 1}, Inc: 4, State: StateRunning}, want: []string{"write-status c-1 RUNNING"}},
 		)},
 		{"KIP-745 restart of everything", append(created(),
 			step{ev: evRestartRequest{Name: "c", IncludeTasks: true}, want: []string{"write-status c RESTARTING", "write-status c-0 RESTARTING",
@@ -165,7 +169,8 @@ func TestMachine(t *testing.T) {
 			// The runner's RUNNING report of the old instance is too late.
 			step{ev: evTaskState{ID: TaskID{"c", 0}, Inc: 2, State: StateRunning}},
 			step{ev: evConnectorStarted{Name: "c", Inc: 4}, want: []string{"write-status c RUNNING", "generate-task-configs c#4 max=2"}},
-			step{ev: evTaskStarted{ID: TaskID{"c", 0}, Inc: 5}, want: []string{"write-status c-0 RUNNING"}},
+			step{ev: evTaskStarted{ID: TaskID{"c", 0}, Inc: 5}},
+			step{ev: evTaskState{ID: TaskID{"c", 0}, Inc: 5, State: StateRunning}, want: []string{"write-status c-0 RUNNING"}},
 		)},
 		{"a connector that fails to start is retried", []step{
 			{ev: evStart{}},
