@@ -671,7 +671,7 @@ func ParseFlavor(f Flavor, props map[string]string) (Config, error) {
 }
 
 func sameValue(a, b any) bool {
-	return connectors.FormatConfigValue(a) == connectors.FormatConfigValue(b)
+	return strings.EqualFold(connectors.FormatConfigValue(a), connectors.FormatConfigValue(b))
 }
 
 // Validate reports every problem with c, each naming its key.
@@ -697,7 +697,7 @@ func (c Config) validate(pkKey string) error {
 	}
 	var errs connectors.ConfigErrors
 	if _, err := parseJDBCURL(c.ConnectionURL); err != nil {
-		errs = append(errs, connectors.NewConfigError(KeyConnectionURL, c.ConnectionURL, err.Error()))
+		errs = append(errs, connectors.NewConfigError(KeyConnectionURL, redactURL(c.ConnectionURL), err.Error()))
 	}
 	if c.DeleteEnabled && c.PrimaryKeyMode != PKRecordKey {
 		errs = append(errs, connectors.NewConfigError(KeyDeleteEnabled, true,

@@ -61,6 +61,12 @@ func (e *RecordError) Error() string {
 	}
 	b.WriteString(": ")
 	b.WriteString(e.Err.Error())
+	var pe *pgconn.PgError
+	if errors.As(e.Err, &pe) && pe.Detail != "" {
+		b.WriteString(" (")
+		b.WriteString(pe.Detail)
+		b.WriteByte(')')
+	}
 	return b.String()
 }
 
@@ -194,7 +200,7 @@ func openError(cfg *Config, err error) error {
 			return fmt.Errorf("jdbc sink: PostgreSQL at %s refused the credentials (check %s and %s): %w",
 				target, userKey(cfg), KeyConnectionPassword, err)
 		case "3D000":
-			return fmt.Errorf("jdbc sink: the database in %s=%s does not exist: %w", KeyConnectionURL, cfg.ConnectionURL, err)
+			return fmt.Errorf("jdbc sink: the database in %s=%s does not exist: %w", KeyConnectionURL, redactURL(cfg.ConnectionURL), err)
 		case "42501":
 			return fmt.Errorf("jdbc sink: user may not connect to %s: %w", target, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -203,3 +204,8 @@ func (c Config) describeTarget() string {
 	}
 	return s
 }
+
+var passwordParam = regexp.MustCompile(`(?i)([?&;]password=)[^&;]*`)
+
+// redactURL hides a password parameter of a JDBC URL.
+func redactURL(s string) string { return passwordParam.ReplaceAllString(s, "${1}[hidden]") }
