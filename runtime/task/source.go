@@ -27,10 +27,11 @@ type sourceRunner struct {
 	cl        *kgo.Client
 	closeOnce sync.Once
 
-	sub    *submitted
-	keys   partitionKeys       // poll goroutine only
-	topics map[string]struct{} // poll goroutine only
-	acks   ackQueue
+	creator *topicCreator // nil without topic.creation.*; poll goroutine only
+	sub     *submitted
+	keys    partitionKeys       // poll goroutine only
+	topics  map[string]struct{} // poll goroutine only
+	acks    ackQueue
 
 	// Offsets being flushed: owned by the committer goroutine, then by the
 	// main goroutine once the committer stopped.
@@ -75,6 +76,13 @@ func newSourceRunner(_ context.Context, t *Task, spec Spec, env Env, src connect
 	s := &sourceRunner{t: t, spec: spec, offsets: env.Offsets, src: src, conv: conv, chain: ch, cl: cl,
 		sub: newSubmitted(), topics: map[string]struct{}{},
 		toStore: map[string]connectors.SourceOffset{}, stored: map[string]connectors.SourceOffset{}}
+	if !env.Worker.DisableTopicCreation {
+		if s.creator, err = newTopicCreator(spec.ConnectorConfig, cl); err != nil {
+			cl.Close()
+			closeChain(ch)
+			return nil, err
+		}
+	}
 	s.rc, _ = src.(connectors.RecordCommitter)
 	s.acks.signal = make(chan struct{}, 1)
 	s.eh = &errorHandler{cfg: ec, connector: spec.Connector, task: spec.Task, log: t.log, met: t.met}
@@ -286,6 +294,12 @@ func (s *sourceRunner) sendOne(r *connectors.Record) error {
 		kr.Partition, kr.Context = p, explicitPartition
 	}
 	if _, ok := s.topics[out.Topic]; !ok {
+		if err := s.creator.ensure(t.runCtx, out.Topic); err != nil {
+			if t.runCtx.Err() != nil {
+				return errStopped
+			}
+			return err
+		}
 		s.topics[out.Topic] = struct{}{}
 		t.reportTopic(out.Topic)
 	}

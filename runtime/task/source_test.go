@@ -465,3 +465,59 @@ func TestSourceStopHungPoll(t *testing.T) {
 		t.Errorf("status %q: an abandoned task must not report", st.last())
 	}
 }
+
+// TestSourceTopicCreation creates the topics a source writes to with the
+// settings of their topic.creation group (KIP-158).
+func TestSourceTopicCreation(t *testing.T) {
+	addr := startBroker(t)
+	env, _, _ := newEnv(t, addr)
+	src := &genSource{topic: "tc-orders", total: 10, modify: func(r *connectors.Record) {
+		if r.SourceOffset["pos"].(int64)%2 == 1 {
+			r.Topic = "tc-logs"
+		}
+	}}
+	tk := startTask(t, sourceSpec("tc", map[string]string{
+		"topic.creation.default.replication.factor": "-1", "topic.creation.default.partitions": "3",
+		"topic.creation.groups": "logs", "topic.creation.logs.include": "tc-log.*",
+		"topic.creation.logs.partitions": "2", "topic.creation.logs.cleanup.policy": "compact",
+	}, src), env)
+	waitDone(t, tk, 20*time.Second)
+	if err := tk.Err(); err != nil {
+		t.Fatal(err)
+	}
+	cl := newClient(t, addr)
+	req := kmsg.NewPtrMetadataRequest()
+	for _, name := range []string{"tc-orders", "tc-logs"} {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(name)
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(context.Background(), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := map[string]int{}
+	for _, rt := range resp.Topics {
+		parts[*rt.Topic] = len(rt.Partitions)
+	}
+	if parts["tc-orders"] != 3 || parts["tc-logs"] != 2 {
+		t.Fatalf("partitions %v, want tc-orders 3, tc-logs 2", parts)
+	}
+	dreq := kmsg.NewPtrDescribeConfigsRequest()
+	dr := kmsg.NewDescribeConfigsRequestResource()
+	dr.ResourceType, dr.ResourceName = kmsg.ConfigResourceTypeTopic, "tc-logs"
+	dreq.Resources = append(dreq.Resources, dr)
+	dresp, err := dreq.RequestWith(context.Background(), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := ""
+	for _, c := range dresp.Resources[0].Configs {
+		if c.Name == "cleanup.policy" && c.Value != nil {
+			policy = *c.Value
+		}
+	}
+	if policy != "compact" {
+		t.Errorf("tc-logs cleanup.policy %q, want compact", policy)
+	}
+}

@@ -74,6 +74,10 @@ type Settings struct {
 	Producer, Consumer map[string]string
 	// WorkerID identifies the worker (host:port).
 	WorkerID string
+	// DisableTopicCreation is the negation of the worker's
+	// topic.creation.enable (default true): source connectors' own
+	// topic.creation.* settings are then ignored.
+	DisableTopicCreation bool
 }
 
 // OffsetStore stores source offsets: the worker's offsets topic.
