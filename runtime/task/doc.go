@@ -20,6 +20,10 @@
 // Produce blocks when the producer holds buffer.memory bytes (default 32
 // MiB) or max.buffered.records records that the broker has not
 // acknowledged yet, so a slow broker slows Poll instead of filling memory.
+// A record's explicit Kafka partition and timestamp are kept; otherwise
+// Kafka's default partitioner applies. Topics are created on first use
+// per the connector's topic.creation.* groups (KIP-158) when it sets
+// topic.creation.default.replication.factor and .partitions.
 //
 // # Sink tasks
 //
@@ -35,7 +39,9 @@
 // two batches: the consumer blocks them from a poll until the batch is
 // done (kgo.BlockRebalanceOnPoll), so no commit ever crosses one. A Put
 // that fails with connectors.ErrRetriable is retried with the same batch
-// after an exponential backoff, without fetching more.
+// after an exponential backoff, without fetching more: for as long as it
+// takes, as in Kafka, or, beyond Kafka, at most errors.retry.timeout when
+// that is positive. A revoked partition's records leave the retried batch.
 //
 // # Errors (KIP-298)
 //
@@ -114,6 +120,14 @@
 // sink_lag_records, errors_total{stage}, records_skipped_total,
 // dlq_records_total and state{state=running|paused|failed}. A task that
 // stops cleanly removes its series; a failed one keeps them.
+//
+// # Status
+//
+// StatusListener.Running follows a successful Open and every Resume,
+// Paused a Pause that took effect, Failed a failure once the task has
+// cleaned up (flushed, committed and closed what it could, as Kafka
+// does) or after the shutdown timeout if that hangs. A failure after Stop
+// was called is not reported; it is returned by Err.
 //
 // # Stopping
 //
