@@ -2,6 +2,9 @@ package broker_test
 
 import (
 	"context"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,4 +140,143 @@ func TestConsumerGroupTwoMembers(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestConsumerGroupMembersJoinAndLeaveMidStream runs kgo group members
+// with the eager range balancer and with cooperative-sticky while a
+// producer writes: a second member joins mid-stream, then the first leaves.
+// Members commit what they processed before giving partitions up
+// (BlockRebalanceOnPoll), so every record must be consumed exactly once.
+func TestConsumerGroupMembersJoinAndLeaveMidStream(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		balancer kgo.GroupBalancer
+	}{
+		{"eager-range", kgo.RangeBalancer()},
+		{"cooperative-sticky", kgo.CooperativeStickyBalancer()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := startBroker(t, "")
+			const topic, total = "stream", 30000
+			createTopic(t, tb.addr, topic, 6, nil)
+			ctx := testCtx(t, 2*time.Minute)
+
+			var mu sync.Mutex
+			seen := map[string]int{}
+			by := map[string]int{} // records consumed per member
+			count := func() int { mu.Lock(); defer mu.Unlock(); return len(seen) }
+
+			member := func(name string, stop <-chan struct{}, done chan<- struct{}) {
+				defer close(done)
+				cl := newClient(t, tb.addr,
+					kgo.ConsumerGroup("g-"+tc.name),
+					kgo.ConsumeTopics(topic),
+					kgo.Balancers(tc.balancer),
+					kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+					kgo.DisableAutoCommit(),
+					kgo.BlockRebalanceOnPoll(),
+					kgo.FetchMaxWait(100*time.Millisecond),
+					kgo.SessionTimeout(6*time.Second),
+					kgo.HeartbeatInterval(100*time.Millisecond), // members learn of a rebalance on their next heartbeat
+				)
+				defer cl.Close()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+					fs := cl.PollFetches(pctx)
+					cancel()
+					mu.Lock()
+					for _, r := range fs.Records() {
+						seen[string(r.Value)]++
+						by[name]++
+					}
+					mu.Unlock()
+					if err := cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
+						t.Errorf("commit: %v", err)
+					}
+					cl.AllowRebalance()
+				}
+			}
+
+			// Produce in the background, paced, for the whole test.
+			prod := newClient(t, tb.addr, kgo.DefaultProduceTopic(topic))
+			var prodErr error
+			var prodDone atomic.Bool
+			var prodMu sync.Mutex
+			go func() {
+				for i := 0; i < total && ctx.Err() == nil; i++ {
+					prod.Produce(ctx, &kgo.Record{Value: []byte("r-" + strconv.Itoa(i))}, func(_ *kgo.Record, err error) {
+						if err != nil {
+							prodMu.Lock()
+							prodErr = err
+							prodMu.Unlock()
+						}
+					})
+					if i%1000 == 999 {
+						time.Sleep(100 * time.Millisecond) // spread the stream over the joins and leaves
+					}
+				}
+				prod.Flush(ctx)
+				prodDone.Store(true)
+			}()
+
+			stopA, doneA := make(chan struct{}), make(chan struct{})
+			go member("a", stopA, doneA)
+			waitUntil(t, ctx, "first member consuming", func() bool { return count() >= total/5 })
+
+			stopB, doneB := make(chan struct{}), make(chan struct{})
+			mu.Lock()
+			aAtJoin := by["a"]
+			mu.Unlock()
+			go member("b", stopB, doneB)
+			// Both members consume after the join: the newcomer got
+			// partitions and the incumbent kept some (under
+			// cooperative-sticky it is never stopped).
+			waitUntil(t, ctx, "both members consuming after the join", func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return by["b"] >= 500 && by["a"] >= aAtJoin+500
+			})
+			if prodDone.Load() {
+				t.Fatal("the producer finished before the first member left: the leave is not mid-stream")
+			}
+			close(stopA) // the first member leaves the group mid-stream
+			<-doneA
+			waitUntil(t, ctx, "every record consumed after the leave", func() bool { return count() >= total })
+			close(stopB)
+			<-doneB
+
+			prodMu.Lock()
+			if prodErr != nil {
+				t.Fatalf("produce: %v", prodErr)
+			}
+			prodMu.Unlock()
+			mu.Lock()
+			defer mu.Unlock()
+			want := values("r", total)
+			for v := range want {
+				if seen[v] != 1 {
+					t.Fatalf("record %s consumed %d times", v, seen[v])
+				}
+			}
+			t.Logf("consumed by member: %v", by)
+			if len(seen) != total {
+				t.Fatalf("consumed %d distinct records, want %d", len(seen), total)
+			}
+		})
+	}
+}
+
+func waitUntil(t *testing.T, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		if ctx.Err() != nil {
+			t.Fatalf("timed out waiting for: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
