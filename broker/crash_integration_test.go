@@ -15,7 +15,6 @@ import (
 	"github.com/sluicedata/sluice/broker/brokertest"
 )
 
-
 // TestCrashAcksAllLosesNothing kills a `sluice broker` process with SIGKILL
 // several times while an idempotent kgo producer writes with acks=all, and
 // restarts it on the same directory. Every record the broker acknowledged
