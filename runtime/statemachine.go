@@ -588,6 +588,17 @@ func (m *machine) tasksOf(name string) []*mtask {
 	return out
 }
 
+// hasTaskInstances reports whether any task of the connector has an
+// instance (starting, running or stopping).
+func (m *machine) hasTaskInstances(name string) bool {
+	for id, t := range m.tasks {
+		if id.Connector == name && t.phase != phaseNone {
+			return true
+		}
+	}
+	return false
+}
+
 // waiting reports whether a failed instance must wait before it starts
 // again.
 func (m *machine) waiting(in *instance) bool {
@@ -656,7 +667,11 @@ func (m *machine) reconcileConnector(c *mconn) {
 		}
 	case !m.started:
 	case c.targetState() == TargetStopped:
-		m.writeConnStatus(c, StateStopped, "")
+		// Reported once everything has stopped, as Kafka does: a STOPPED
+		// status tells that offsets may be modified.
+		if c.inc == 0 && !m.hasTaskInstances(c.name) {
+			m.writeConnStatus(c, StateStopped, "")
+		}
 	case c.targetState() == TargetPaused:
 		m.writeConnStatus(c, StatePaused, "")
 	case c.failed != nil:

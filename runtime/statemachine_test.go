@@ -118,10 +118,11 @@ func TestMachine(t *testing.T) {
 		)},
 		{"stop empties the tasks, resume regenerates them", append(created(),
 			step{ev: evTaskConfigs{Name: "c", Configs: []map[string]string{}, Applied: cfg()}, want: []string{"stop-task c-0#2", "stop-task c-1#3"}},
-			step{ev: evTargetState{Name: "c", State: TargetStopped}, want: []string{"stop-connector c#1", "write-status c STOPPED"}},
+			step{ev: evTargetState{Name: "c", State: TargetStopped}, want: []string{"stop-connector c#1"}},
 			step{ev: evTaskExited{ID: TaskID{"c", 0}, Inc: 2}, want: []string{"delete-status c-0"}},
 			step{ev: evTaskExited{ID: TaskID{"c", 1}, Inc: 3}, want: []string{"delete-status c-1"}},
-			step{ev: evConnectorStopped{Name: "c", Inc: 1}},
+			// STOPPED once nothing runs any more.
+			step{ev: evConnectorStopped{Name: "c", Inc: 1}, want: []string{"write-status c STOPPED"}},
 			step{ev: evTargetState{Name: "c", State: TargetStarted}, want: []string{"start-connector c#4"}},
 			step{ev: evConnectorStarted{Name: "c", Inc: 4}, want: []string{"write-status c RUNNING", "generate-task-configs c#4 max=2"}},
 			step{ev: evTaskConfigsGenerated{Name: "c", Inc: 4, Configs: tasks(2, "a")}, want: []string{"write-task-configs c n=2"}},
