@@ -208,6 +208,9 @@ func (f *schemaFactory) build(meta *tableMeta, cols []relColumn) (*tableSchema, 
 			def = nil
 		}
 		ts.parse[i] = mp.parse
+		if mp.bind != nil {
+			ts.parse[i] = mp.bind(s)
+		}
 		p := planned{rel: i, schema: s, vf: valueField{rel: i, optional: optional, def: def, fallback: mp.fallback, toast: mp.toast}}
 		byName[c.Name] = p
 		if f.filters.columnIncluded(meta.ID, c.Name) {
@@ -449,7 +452,8 @@ func (b *eventBuilder) record(ts *tableSchema, key *connectors.Struct, value *co
 		Headers:         b.headers,
 	}
 	if len(extra) > 0 {
-		r.Headers = append(append(connectors.Headers(nil), b.headers...), extra...)
+		// Debezium adds the context headers after the record's own.
+		r.Headers = append(append(connectors.Headers(nil), extra...), b.headers...)
 	}
 	if ts.hasKey && key != nil {
 		r.KeySchema, r.Key = ts.keySchema, key

@@ -46,6 +46,9 @@ type Task struct {
 
 	progress progressTracker
 
+	// streaming is true while the replication stream is running.
+	streaming atomic.Bool
+
 	// Owned by the producer goroutine.
 	position       *storedOffset // last queued position (nil: nothing yet)
 	snapshotted    bool          // a snapshot ran in this task's lifetime

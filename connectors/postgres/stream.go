@@ -218,6 +218,8 @@ func (s *session) stream(ctx context.Context, repl *pgconn.PgConn, start, minFlu
 	t.logger.Info("streaming changes", "slot", cfg.SlotName, "publication", cfg.Publication, "from", start.String())
 	stop := context.AfterFunc(ctx, func() { _ = repl.Conn().SetReadDeadline(time.Now()) })
 	defer stop()
+	t.streaming.Store(true)
+	defer t.streaming.Store(false)
 	if cfg.HeartbeatInterval > 0 {
 		st.nextBeat = time.Now().Add(cfg.HeartbeatInterval)
 	}

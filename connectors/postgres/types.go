@@ -97,6 +97,9 @@ type mapping struct {
 	builder func() *connectors.SchemaBuilder
 	// parse converts the text form of a non-null value.
 	parse func(b []byte) (any, error)
+	// bind, when set, returns the parser for the final schema of the
+	// column (STRUCT values must carry exactly their field's schema).
+	bind func(s *connectors.Schema) func(b []byte) (any, error)
 	// fallback is Debezium's value for a required column that has no
 	// value (e.g. non-key columns of a REPLICA IDENTITY DEFAULT delete).
 	fallback any
@@ -340,16 +343,19 @@ func (m *typeMapper) numeric(typmod int32) mapping {
 		return nil
 	}
 	if variable {
-		return mapping{builder: variableScaleDecimalBuilder, parse: func(b []byte) (any, error) {
-			if err := special(b); err != nil {
-				return nil, err
+		bind := func(s *connectors.Schema) func(b []byte) (any, error) {
+			return func(b []byte) (any, error) {
+				if err := special(b); err != nil {
+					return nil, err
+				}
+				d, err := connectors.ParseDecimal(string(b))
+				if err != nil {
+					return nil, err
+				}
+				return variableScaleDecimal(s, stripTrailingZeros(d)), nil
 			}
-			d, err := connectors.ParseDecimal(string(b))
-			if err != nil {
-				return nil, err
-			}
-			return variableScaleDecimal(stripTrailingZeros(d)), nil
-		}, fallback: nil}
+		}
+		return mapping{builder: variableScaleDecimalBuilder, parse: bind(variableScaleDecimalSchema), bind: bind, fallback: nil}
 	}
 	return mapping{builder: func() *connectors.SchemaBuilder {
 		return connectors.DecimalBuilder(scale).Parameter(connectors.DebeziumPrecisionParam, strconv.Itoa(precision))
@@ -375,8 +381,8 @@ var variableScaleDecimalSchema = connectors.StructSchema().Name(connectors.Debez
 
 func variableScaleDecimalBuilder() *connectors.SchemaBuilder { return variableScaleDecimalSchema.Builder() }
 
-func variableScaleDecimal(d connectors.Decimal) *connectors.Struct {
-	s := connectors.NewStruct(variableScaleDecimalSchema)
+func variableScaleDecimal(schema *connectors.Schema, d connectors.Decimal) *connectors.Struct {
+	s := connectors.NewStruct(schema)
 	_ = s.Put("scale", d.Scale())
 	_ = s.Put("value", d.UnscaledBytes())
 	return s
@@ -561,6 +567,9 @@ func (m *typeMapper) mapArray(t *pgType, typmod int32) (mapping, error) {
 		elem = m.binaryMapping(func(b []byte) []byte { return b }, "")
 	}
 	elemSchema := elem.builder().Optional().MustBuild()
+	if elem.bind != nil {
+		elem.parse = elem.bind(elemSchema)
+	}
 	delim := byte(',')
 	parse := func(b []byte) (any, error) {
 		var out []any
