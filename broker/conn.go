@@ -12,6 +12,7 @@ import (
 	"net"
 	"runtime/debug"
 	"slices"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -47,6 +48,9 @@ type reply struct {
 	// passed to finish, which completes resp.
 	wait   <-chan error
 	finish func(error)
+	// release, when set, is called once the reply is encoded: it frees
+	// the request buffer the response still aliases.
+	release func()
 }
 
 // replyQueue bounds how many replies a connection may have pending: past
@@ -105,17 +109,52 @@ func (c *conn) readLoop() error {
 		if err != nil {
 			return err
 		}
+		switch {
+		case rep != nil && rep.key == produceKey && rep.resp != nil:
+			// A produce request was decoded without copying: its
+			// response's topic names alias the body until encoded.
+			rep.release = func() { putBody(body) }
+		default:
+			putBody(body)
+		}
 		if rep != nil {
 			c.out <- rep
 		}
 	}
 }
 
-// readBody reads n bytes, growing the buffer as bytes arrive rather than
+// bodies recycles request buffers: at full speed a producer sends hundreds
+// of MB/s, and a fresh buffer per request costs an allocation and a clear
+// of every byte.
+var bodies sync.Pool
+
+// maxPooledBody bounds the buffers kept and the size prefix trusted with
+// one allocation up front.
+const maxPooledBody = 16 << 20
+
+func getBody(n int) []byte {
+	if bp, ok := bodies.Get().(*[]byte); ok {
+		if cap(*bp) >= n {
+			return (*bp)[:n]
+		}
+		bodies.Put(bp)
+	}
+	return make([]byte, n)
+}
+
+func putBody(b []byte) {
+	if cap(b) > 0 && cap(b) <= maxPooledBody {
+		b = b[:0]
+		bodies.Put(&b)
+	}
+}
+
+// readBody reads n bytes. Up to maxPooledBody it reads into a pooled
+// buffer; past that it grows the buffer as bytes arrive rather than
 // trusting a large size prefix up front.
 func readBody(r io.Reader, n int) ([]byte, error) {
-	if n <= 1<<20 {
-		body := make([]byte, n)
+	if n <= maxPooledBody {
+		body := getBody(n)
 		_, err := io.ReadFull(r, body)
 		return body, err
 	}
@@ -279,6 +318,9 @@ func (c *conn) writeLoop() {
 		}
 		var err error
 		buf, err = c.encode(buf[:0], rep)
+		if rep.release != nil {
+			rep.release()
+		}
 		if err != nil {
 			c.log.Error("encoding response", "api", kmsg.NameForKey(rep.key), "err", err)
 			fail(err)

@@ -55,6 +55,9 @@ var apis = []apiRange{
 
 const apiVersionsKey = 18
 
+// produceKey is the Produce API key.
+const produceKey = 0
+
 // apiRangeFor returns the range served for key, ok false when the key is
 // not served.
 func (b *Broker) apiRangeFor(key int16) (apiRange, bool) {
