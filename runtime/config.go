@@ -106,7 +106,10 @@ type WorkerConfig struct {
 	// OffsetStoragePartitions and StatusStoragePartitions are the partition
 	// counts of the offsets and status topics when created
 	// (offset.storage.partitions, status.storage.partitions; -1 = the
-	// broker's default). Default 25 and 5. The config topic always has 1.
+	// broker's default). Default 25 and 5, as in Kafka; with the embedded
+	// broker an unset count means 1: partitions of internal topics spread
+	// load over brokers, which a single node cannot use, and each one costs
+	// files, fsyncs and start-up time. The config topic always has 1.
 	OffsetStoragePartitions, StatusStoragePartitions int32
 	// ConfigStorageTopicConfigs, OffsetStorageTopicConfigs and
 	// StatusStorageTopicConfigs are extra topic configs for the internal
@@ -768,6 +771,16 @@ func ParseListener(s string) (Listener, error) {
 		return Listener{}, fmt.Errorf("%q: invalid port", s)
 	}
 	return Listener{Scheme: scheme, Host: host, Port: port}, nil
+}
+
+// internalTopicPartitions returns the partition count to create an
+// internal topic with: the configured one, or 1 when the key was not set
+// and the worker runs the single-node embedded broker.
+func (c *WorkerConfig) internalTopicPartitions(key string, n int32) int32 {
+	if c.Embedded() && !c.IsSet(key) {
+		return 1
+	}
+	return n
 }
 
 // internalTopicRF returns the replication factor to create an internal

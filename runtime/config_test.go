@@ -141,9 +141,15 @@ func TestInternalTopicReplicationWithEmbeddedBroker(t *testing.T) {
 	if rf := c.internalTopics()[0].rf; rf != 1 {
 		t.Errorf("embedded, set: rf = %d, want 1", rf)
 	}
+	if p := c.internalTopics()[1].partitions; p != 1 {
+		t.Errorf("embedded, unset: offsets partitions = %d, want 1", p)
+	}
 	c.Set("bootstrap.servers", "k:9092")
 	if rf := c.internalTopics()[1].rf; rf != 3 {
 		t.Errorf("external, unset: rf = %d, want Kafka's 3", rf)
+	}
+	if p := c.internalTopics()[1].partitions; p != 25 {
+		t.Errorf("external, unset: offsets partitions = %d, want Kafka's 25", p)
 	}
 }
 

@@ -25,9 +25,9 @@ func (c *WorkerConfig) internalTopics() [3]internalTopic {
 	return [3]internalTopic{
 		{key: "config.storage.topic", name: c.ConfigStorageTopic, partitions: 1,
 			rf: c.internalTopicRF("config.storage.replication.factor", c.ConfigStorageReplicationFactor), configs: c.ConfigStorageTopicConfigs},
-		{key: "offset.storage.topic", name: c.OffsetStorageTopic, partitions: c.OffsetStoragePartitions,
+		{key: "offset.storage.topic", name: c.OffsetStorageTopic, partitions: c.internalTopicPartitions("offset.storage.partitions", c.OffsetStoragePartitions),
 			rf: c.internalTopicRF("offset.storage.replication.factor", c.OffsetStorageReplicationFactor), configs: c.OffsetStorageTopicConfigs},
-		{key: "status.storage.topic", name: c.StatusStorageTopic, partitions: c.StatusStoragePartitions,
+		{key: "status.storage.topic", name: c.StatusStorageTopic, partitions: c.internalTopicPartitions("status.storage.partitions", c.StatusStoragePartitions),
 			rf: c.internalTopicRF("status.storage.replication.factor", c.StatusStorageReplicationFactor), configs: c.StatusStorageTopicConfigs},
 	}
 }
