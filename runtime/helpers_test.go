@@ -240,11 +240,14 @@ func readTopic(t testing.TB, w *testWorker, topic string) []*kgo.Record {
 //	test.HangingStart a source connector whose Start blocks
 //	test.Flaky       a source whose task Open fails "fail" times
 //	                 (a global counter per connector name) then works
+//	test.Dynamic     a source whose task count and failures the test
+//	                 controls through dynamics[name]
 func testPlugins() []plugins.Plugin {
 	return []plugins.Plugin{
 		{Class: "test.Hanging", Kind: plugins.KindSource, New: func() any { return &hangingConnector{} }},
 		{Class: "test.HangingStart", Kind: plugins.KindSource, New: func() any { return &hangingConnector{hangStart: true} }},
 		{Class: "test.Flaky", Kind: plugins.KindSource, New: func() any { return &flakyConnector{} }},
+		{Class: "test.Dynamic", Kind: plugins.KindSource, New: func() any { return &dynamicConnector{} }},
 	}
 }
 
@@ -363,3 +366,35 @@ func sortedKeysOf(m map[string]string) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// dynamic is what a test.Dynamic connector does, by connector name.
+type dynamic struct {
+	tasks atomic.Int32
+	ctl   atomic.Pointer[connectors.ConnectorControl]
+}
+
+var dynamics sync.Map // name → *dynamic
+
+func dynamicFor(name string) *dynamic {
+	v, _ := dynamics.LoadOrStore(name, &dynamic{})
+	return v.(*dynamic)
+}
+
+type dynamicConnector struct {
+	baseSource
+	d *dynamic
+}
+
+func (c *dynamicConnector) Start(ctx context.Context, cc connectors.ConnectorContext, config map[string]string) error {
+	c.d = dynamicFor(cc.Name)
+	ctl := cc.Control
+	c.d.ctl.Store(&ctl)
+	return c.baseSource.Start(ctx, cc, config)
+}
+
+func (c *dynamicConnector) TaskConfigs(max int) ([]map[string]string, error) {
+	out, _ := c.baseSource.TaskConfigs(int(c.d.tasks.Load()))
+	return out, nil
+}
+
+func (c *dynamicConnector) NewTask() connectors.Source { return flakyTask{} }

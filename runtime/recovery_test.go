@@ -226,3 +226,53 @@ func counterValue(c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// TestConnectorControl: a connector that asks for reconfiguration gets
+// its new task set; one that raises an error is FAILED and restarted.
+func TestConnectorControl(t *testing.T) {
+	w := startWorker(t)
+	h := w.Herder()
+	ctx := ctxT(t)
+	name := fmt.Sprint("dyn-", time.Now().UnixNano())
+	d := dynamicFor(name)
+	d.tasks.Store(1)
+	if _, err := h.CreateConnector(ctx, name, map[string]string{"connector.class": "test.Dynamic", "tasks.max": "3"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, h, name, StateRunning, 1)
+	d.tasks.Store(3)
+	(*d.ctl.Load()).RequestTaskReconfiguration()
+	waitState(t, h, name, StateRunning, 3)
+	d.tasks.Store(2)
+	(*d.ctl.Load()).RequestTaskReconfiguration()
+	waitState(t, h, name, StateRunning, 2)
+	if _, err := h.TaskStatus(ctx, TaskID{name, 2}); err == nil {
+		t.Error("task 2 still has a status")
+	}
+
+	// More than tasks.max: the connector fails (tasks.max.enforce).
+	d.tasks.Store(4)
+	(*d.ctl.Load()).RequestTaskReconfiguration()
+	eventually(t, "FAILED for too many tasks", func() error {
+		st, err := h.ConnectorStatus(ctx, name)
+		if err != nil || st.Connector.State != StateFailed || !strings.Contains(st.Connector.Trace, "has generated 4 tasks, which is greater than 3") {
+			return fmt.Errorf("%+v %v", st, err)
+		}
+		return nil
+	})
+	d.tasks.Store(2)
+	// The automatic restart brings it back.
+	waitState(t, h, name, StateRunning, 2)
+
+	(*d.ctl.Load()).RaiseError(errTest)
+	eventually(t, "RUNNING again after RaiseError", func() error {
+		if n := counterValue(w.h.metrics.connectorRestarts.WithLabelValues(name, "retry")); n < 2 {
+			return fmt.Errorf("%v connector retries", n)
+		}
+		st, _ := h.ConnectorStatus(ctx, name)
+		if st.Connector.State != StateRunning {
+			return fmt.Errorf("%+v", st)
+		}
+		return nil
+	})
+}
