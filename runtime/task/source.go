@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -220,57 +221,69 @@ func (s *sourceRunner) pollLoop() error {
 	}
 }
 
-// send hands polled records to the producer, in order.
+// send hands polled records to the producer, in order. Large polls are
+// transformed and converted on GOMAXPROCS goroutines first (converters and
+// transforms are safe for concurrent use); a record whose first attempt
+// failed goes through retries and error handling in order.
 func (s *sourceRunner) send(recs []connectors.Record) error {
+	var first []converted
+	if workers := min(runtime.GOMAXPROCS(0), len(recs)/(parallelMin/2)); len(recs) >= parallelMin && workers >= 2 {
+		first = make([]converted, len(recs))
+		var wg sync.WaitGroup
+		size := (len(recs) + workers - 1) / workers
+		for start := 0; start < len(recs); start += size {
+			end := min(start+size, len(recs))
+			wg.Go(func() {
+				for i := start; i < end; i++ {
+					first[i] = s.convert(&recs[i])
+				}
+			})
+		}
+		wg.Wait()
+	}
 	for i := range recs {
-		if err := s.sendOne(&recs[i]); err != nil {
+		var c *converted
+		if first != nil {
+			c = &first[i]
+		}
+		if err := s.sendOne(&recs[i], c); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *sourceRunner) sendOne(r *connectors.Record) error {
-	t := s.t
-	h := s.sub.submit(s.keys.key(r.SourcePartition), r.SourcePartition, r.SourceOffset)
+// converted is a source record transformed and converted, or where that
+// failed.
+type converted struct {
+	kr    *kgo.Record // nil when dropped by a transform or failed
+	keep  bool
+	stage Stage
+	class string
+	topic string
+	err   error
+}
+
+// convert transforms and converts r once, without retries.
+func (s *sourceRunner) convert(r *connectors.Record) converted {
 	out := *r
 	if s.chain != nil {
 		o, keep, err := s.chain.Apply(*r)
 		if err != nil {
-			err = s.eh.retry(t.runCtx, StageTransformation, err, func() (err error) {
-				o, keep, err = s.chain.Apply(*r)
-				return err
-			})
-			if err != nil {
-				return s.failed(r, h, StageTransformation, transformClass(err), r.Topic, err)
-			}
+			return converted{stage: StageTransformation, class: transformClass(err), topic: r.Topic, err: err}
 		}
 		if !keep {
-			s.sub.ack(h)
-			s.commitRecord(r, nil)
-			return nil
+			return converted{}
 		}
 		out = o
 	}
 	kb, err := s.conv.key.FromConnect(out.Topic, out.KeySchema, out.Key)
 	if err != nil {
-		err = s.eh.retry(t.runCtx, StageKeyConverter, err, func() (err error) {
-			kb, err = s.conv.key.FromConnect(out.Topic, out.KeySchema, out.Key)
-			return err
-		})
-		if err != nil {
-			return s.failed(r, h, StageKeyConverter, s.conv.keyClass, out.Topic, err)
-		}
+		return converted{stage: StageKeyConverter, class: s.conv.keyClass, topic: out.Topic, err: err}
 	}
 	vb, err := s.conv.value.FromConnect(out.Topic, out.ValueSchema, out.Value)
 	if err != nil {
-		err = s.eh.retry(t.runCtx, StageValueConverter, err, func() (err error) {
-			vb, err = s.conv.value.FromConnect(out.Topic, out.ValueSchema, out.Value)
-			return err
-		})
-		if err != nil {
-			return s.failed(r, h, StageValueConverter, s.conv.valueClass, out.Topic, err)
-		}
+		return converted{stage: StageValueConverter, class: s.conv.valueClass, topic: out.Topic, err: err}
 	}
 	var hs []kgo.RecordHeader
 	if len(out.Headers) > 0 {
@@ -278,13 +291,7 @@ func (s *sourceRunner) sendOne(r *connectors.Record) error {
 		for i, hd := range out.Headers {
 			b, err := s.conv.header.FromConnectHeader(out.Topic, hd.Key, hd.Schema, hd.Value)
 			if err != nil {
-				err = s.eh.retry(t.runCtx, StageHeaderConverter, err, func() (err error) {
-					b, err = s.conv.header.FromConnectHeader(out.Topic, hd.Key, hd.Schema, hd.Value)
-					return err
-				})
-				if err != nil {
-					return s.failed(r, h, StageHeaderConverter, s.conv.hdrClass, out.Topic, err)
-				}
+				return converted{stage: StageHeaderConverter, class: s.conv.hdrClass, topic: out.Topic, err: err}
 			}
 			hs[i] = kgo.RecordHeader{Key: hd.Key, Value: b}
 		}
@@ -293,15 +300,46 @@ func (s *sourceRunner) sendOne(r *connectors.Record) error {
 	if p, ok := out.KafkaPartition(); ok {
 		kr.Partition, kr.Context = p, explicitPartition
 	}
-	if _, ok := s.topics[out.Topic]; !ok {
-		if err := s.creator.ensure(t.runCtx, out.Topic); err != nil {
+	return converted{kr: kr, keep: true}
+}
+
+// sendOne tracks r, converts it (unless first holds the result of a first
+// attempt) and produces it.
+func (s *sourceRunner) sendOne(r *connectors.Record, first *converted) error {
+	t := s.t
+	h := s.sub.submit(s.keys.key(r.SourcePartition), r.SourcePartition, r.SourceOffset)
+	var c converted
+	if first != nil {
+		c = *first
+	} else {
+		c = s.convert(r)
+	}
+	if c.err != nil {
+		// Retry the whole transformation and conversion while the failure
+		// is retriable and errors.retry.timeout allows.
+		err := s.eh.retry(t.runCtx, c.stage, c.err, func() error {
+			c = s.convert(r)
+			return c.err
+		})
+		if err != nil {
+			return s.failed(r, h, c.stage, c.class, c.topic, err)
+		}
+	}
+	if !c.keep {
+		s.sub.ack(h)
+		s.commitRecord(r, nil)
+		return nil
+	}
+	kr := c.kr
+	if _, ok := s.topics[kr.Topic]; !ok {
+		if err := s.creator.ensure(t.runCtx, kr.Topic); err != nil {
 			if t.runCtx.Err() != nil {
 				return errStopped
 			}
 			return err
 		}
-		s.topics[out.Topic] = struct{}{}
-		t.reportTopic(out.Topic)
+		s.topics[kr.Topic] = struct{}{}
+		t.reportTopic(kr.Topic)
 	}
 	s.cl.Produce(t.hardCtx, kr, func(kr *kgo.Record, err error) { s.acked(r, h, kr, err) })
 	return nil

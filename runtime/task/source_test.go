@@ -521,3 +521,41 @@ func TestSourceTopicCreation(t *testing.T) {
 		t.Errorf("tc-logs cleanup.policy %q, want compact", policy)
 	}
 }
+
+// TestSourceLargePollsKeepOrder: polls large enough to be converted in
+// parallel are produced in order, with a poison record skipped to the DLQ
+// and offsets stored to the end.
+func TestSourceLargePollsKeepOrder(t *testing.T) {
+	addr := startBroker(t)
+	createTopic(t, addr, "slp", 1)
+	env, _, offs := newEnv(t, addr)
+	src := &genSource{topic: "slp", total: 2000, batch: 500, modify: func(r *connectors.Record) {
+		if r.SourceOffset["pos"] == int64(777) {
+			r.ValueSchema, r.Value = connectors.Int32Schema, "x"
+		}
+	}}
+	tk := startTask(t, sourceSpec("slp", map[string]string{"errors.tolerance": "all",
+		"errors.deadletterqueue.topic.name": "slp-dlq", "value.converter.schemas.enable": "false",
+		"value.converter": "org.apache.kafka.connect.json.JsonConverter"}, src), env)
+	waitDone(t, tk, 20*time.Second)
+	if err := tk.Err(); err != nil {
+		t.Fatal(err)
+	}
+	recs := consume(t, addr, "slp", 1999)
+	want := 0
+	for _, r := range recs {
+		if want == 777 {
+			want++
+		}
+		if string(r.Value) != fmt.Sprint(want) {
+			t.Fatalf("value %s where %d was expected", r.Value, want)
+		}
+		want++
+	}
+	if got := offs.get(genPartition)["pos"]; got != int64(1999) {
+		t.Fatalf("stored pos %v", got)
+	}
+	if d := consume(t, addr, "slp-dlq", 1)[0]; !strings.Contains(string(d.Value), `"value":"x"`) {
+		t.Errorf("DLQ value %s", d.Value)
+	}
+}
