@@ -28,11 +28,12 @@ import (
 
 // testWorker is a worker and its REST API.
 type testWorker struct {
-	t      *testing.T
-	url    string
-	worker *runtime.Worker
-	dir    string
-	logs   *syncBuffer
+	t       *testing.T
+	url     string
+	worker  *runtime.Worker
+	dir     string
+	logs    *syncBuffer
+	started bool
 }
 
 type syncBuffer struct {
@@ -56,6 +57,15 @@ func (s *syncBuffer) String() string {
 // data in a temporary directory, and its REST API on another free port.
 // mods adjust the worker config (Kafka property names) and REST options.
 func startWorker(t *testing.T, mods ...func(props map[string]string, opts *restOptions)) *testWorker {
+	t.Helper()
+	w := newWorker(t, mods...)
+	w.start()
+	return w
+}
+
+// newWorker is startWorker without the start: the REST API already
+// answers, the worker is "starting".
+func newWorker(t *testing.T, mods ...func(props map[string]string, opts *restOptions)) *testWorker {
 	t.Helper()
 	dir := t.TempDir()
 	srv := httptest.NewUnstartedServer(nil)
@@ -92,19 +102,15 @@ func startWorker(t *testing.T, mods ...func(props map[string]string, opts *restO
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Logger = slog.New(handler)
-	opts.Metrics = nil
+	opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv.Config.Handler = rest.New(w.Herder(), opts)
 	srv.Start()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := w.Start(ctx); err != nil {
-		srv.Close()
-		t.Fatalf("start: %v\n%s", err, logs.String())
-	}
 	tw := &testWorker{t: t, url: srv.URL, worker: w, dir: dir, logs: logs}
 	t.Cleanup(func() {
 		srv.Close()
+		if !tw.started { // Close waits for a started worker's loop
+			tw.start()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		if err := w.Close(ctx); err != nil {
@@ -115,6 +121,17 @@ func startWorker(t *testing.T, mods ...func(props map[string]string, opts *restO
 		}
 	})
 	return tw
+}
+
+// start starts the worker.
+func (w *testWorker) start() {
+	w.t.Helper()
+	w.started = true
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := w.worker.Start(ctx); err != nil {
+		w.t.Fatalf("start: %v\n%s", err, w.logs.String())
+	}
 }
 
 func tail(s string, n int) string {
