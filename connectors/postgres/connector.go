@@ -93,8 +93,10 @@ func (c *Connector) ValidateConfig(ctx context.Context, config map[string]string
 		err = classifyConnectError(cfg, err)
 		key := KeyHostname
 		switch code := pgCode(err); {
-		case code == "28P01" || code == "28000":
+		case code == "28P01":
 			key = KeyPassword
+		case code == "28000":
+			key = KeyUser
 		case code == "3D000":
 			key = KeyDBName
 		}

@@ -232,8 +232,11 @@ func flushLSN(m map[string]any) (pglogrepl.LSN, bool) {
 		}
 		return 0, false
 	}
-	if l, ok := asInt64(m[offLSNProc]); ok && l > 0 {
-		return pglogrepl.LSN(l), true
-	}
 	return 0, false
+}
+
+// sameOffset reports whether two decoded offsets name the same position.
+func sameOffset(a, b storedOffset) bool {
+	return a.lsn == b.lsn && a.lsnCommit == b.lsnCommit && a.txID == b.txID && a.hasTxID == b.hasTxID &&
+		a.eventsAtLSN == b.eventsAtLSN && a.snapshot == b.snapshot && a.snapshotFinished == b.snapshotFinished
 }

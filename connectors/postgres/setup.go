@@ -65,6 +65,8 @@ func classifyConnectError(cfg Config, err error) error {
 	case code == "28000" && strings.Contains(err.Error(), "replication"):
 		return fmt.Errorf("%w: the server refuses replication connections from this host for user %q: add a line such as "+
 			"'host replication %s <client address>/32 scram-sha-256' to pg_hba.conf and reload Postgres: %w", ErrSetup, cfg.User, cfg.User, err)
+	case code == "28000" && strings.Contains(err.Error(), "does not exist"):
+		return fmt.Errorf("%w: role %q does not exist on %s: check database.user: %w", ErrSetup, cfg.User, addr, err)
 	case code == "28000":
 		return fmt.Errorf("%w: user %q may not connect to %s (pg_hba.conf or role): check database.user and pg_hba.conf: %w", ErrSetup, cfg.User, addr, err)
 	case code == "3D000":
@@ -141,7 +143,7 @@ func preflight(ctx context.Context, conn *pgx.Conn, cfg Config, f *filters, tabl
 		return []problem{{KeyHostname, "cannot read wal_level: " + err.Error()}}
 	}
 	if walLevel != "logical" {
-		ps = append(ps, problem{KeyPluginName, fmt.Sprintf("wal_level is %s; set wal_level=logical in postgresql.conf "+
+		ps = append(ps, problem{KeyHostname, fmt.Sprintf("wal_level is %s; set wal_level=logical in postgresql.conf "+
 			"(or ALTER SYSTEM SET wal_level = logical) and restart Postgres", walLevel)})
 	}
 	var super, repl bool
@@ -149,7 +151,7 @@ func preflight(ctx context.Context, conn *pgx.Conn, cfg Config, f *filters, tabl
 		ps = append(ps, problem{KeyUser, "cannot read the role's attributes: " + err.Error()})
 	} else if !super && !repl {
 		ps = append(ps, problem{KeyUser, fmt.Sprintf("user %q lacks the REPLICATION attribute needed for logical replication; "+
-			"run ALTER ROLE %s WITH REPLICATION (as a superuser), or connect as a role that has it", cfg.User, quoteIdent(cfg.User))})
+			"run ALTER ROLE %s WITH REPLICATION (as a superuser), or connect as a role that has it", cfg.User, sqlIdent(cfg.User))})
 	}
 	if cfg.SnapshotMode != SnapshotInitialOnly {
 		var exists bool
@@ -212,7 +214,7 @@ func preflight(ctx context.Context, conn *pgx.Conn, cfg Config, f *filters, tabl
 	}
 	if len(unreadable) > 0 {
 		ps = append(ps, problem{KeyUser, fmt.Sprintf("user %q cannot SELECT from %s: GRANT SELECT ON %s TO %s",
-			cfg.User, strings.Join(unreadable, ", "), strings.Join(unreadable, ", "), quoteIdent(cfg.User))})
+			cfg.User, strings.Join(unreadable, ", "), strings.Join(unreadable, ", "), sqlIdent(cfg.User))})
 	}
 	return ps
 }

@@ -43,6 +43,8 @@ type Task struct {
 	// flushTarget is the highest LSN Commit may confirm; the streamer
 	// sends it in standby status updates.
 	flushTarget atomic.Uint64
+	// committed is the last offset Commit reported stored.
+	committed atomic.Pointer[storedOffset]
 
 	progress progressTracker
 
@@ -51,6 +53,7 @@ type Task struct {
 
 	// Owned by the producer goroutine.
 	position       *storedOffset // last queued position (nil: nothing yet)
+	lastRecord     *storedOffset // offset of the last record queued in this task (nil: none)
 	snapshotted    bool          // a snapshot ran in this task's lifetime
 	initialOnlyEnd bool
 
@@ -207,6 +210,9 @@ func (t *Task) Commit(_ context.Context, committed []connectors.SourceOffset) er
 		if s, _ := so.Partition["server"].(string); s != t.cfg.TopicPrefix || so.Offset == nil {
 			continue
 		}
+		if o, err := decodeOffset(so.Offset); err == nil {
+			t.committed.Store(&o)
+		}
 		lsn, ok := flushLSN(so.Offset)
 		if !ok {
 			continue
@@ -252,16 +258,31 @@ func (t *Task) Progress() []TableProgress { return t.progress.snapshot() }
 // the position after the last record.
 func (t *Task) emit(ctx context.Context, recs []connectors.Record, pos *storedOffset) error {
 	if len(recs) > 0 {
+		last, err := decodeOffset(recs[len(recs)-1].SourceOffset)
+		if err != nil {
+			return err
+		}
 		select {
 		case t.queue <- recs:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		t.lastRecord = &last
 	}
 	if pos != nil {
 		t.position = pos
 	}
 	return nil
+}
+
+// allStored reports whether every record this task queued has been
+// stored (Commit reported the last one's offset).
+func (t *Task) allStored() bool {
+	if t.lastRecord == nil {
+		return true
+	}
+	c := t.committed.Load()
+	return c != nil && sameOffset(*c, *t.lastRecord)
 }
 
 // produce runs the snapshot and stream phases, retrying connection

@@ -316,6 +316,13 @@ func (st *streamer) maybeStatus(now time.Time) error {
 
 func (st *streamer) sendStatus(reply bool) error {
 	flush := max(pglogrepl.LSN(st.t.flushTarget.Load()), st.minFlush)
+	if !st.inTx && len(st.pending) == 0 && st.incr == nil && st.t.allStored() {
+		// Everything read so far is stored (or produced no record):
+		// nothing before the idle position is needed again. This lets an
+		// idle slot advance, and a server shutdown (which waits for the
+		// client to confirm everything it sent) proceed.
+		flush = max(flush, st.idleLSN, st.lastCommitEnd)
+	}
 	write := max(st.received, flush)
 	err := pglogrepl.SendStandbyStatusUpdate(context.Background(), st.repl, pglogrepl.StandbyStatusUpdate{
 		WALWritePosition: write, WALFlushPosition: flush, WALApplyPosition: flush, ReplyRequested: reply})

@@ -1255,3 +1255,13 @@ func defaultValue(mp mapping, expr string) any {
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+var plainIdentRe = regexp.MustCompile(`^[a-z_][a-z0-9_$]*$`)
+
+// sqlIdent quotes s only when SQL needs it, for messages users copy.
+func sqlIdent(s string) string {
+	if plainIdentRe.MatchString(s) {
+		return s
+	}
+	return quoteIdent(s)
+}
