@@ -245,7 +245,7 @@ func (f *schemaFactory) build(meta *tableMeta, cols []relColumn) (*tableSchema, 
 		}
 		ts.hasKey = true
 	}
-	ts.envelope, err = connectors.StructSchema().Name(prefix + ".Envelope").Version(2).
+	ts.envelope, err = connectors.StructSchema().Name(prefix+".Envelope").Version(2).
 		Field("before", ts.valueSchema).
 		Field("after", ts.valueSchema).
 		Field("source", sourceSchema).

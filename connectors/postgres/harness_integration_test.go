@@ -120,17 +120,17 @@ func (d *testDB) exec(sql string, args ...any) {
 func (d *testDB) config(kv ...string) map[string]string {
 	u, _ := url.Parse(d.dsn)
 	c := map[string]string{
-		"name":                  "pg-" + d.name,
-		"connector.class":       ClassName,
-		"database.hostname":     u.Hostname(),
-		"database.port":         u.Port(),
-		"database.user":         u.User.Username(),
-		"database.dbname":       d.name,
-		"database.sslmode":      "disable",
-		"topic.prefix":          d.prefix,
-		"slot.name":             d.slot,
-		"plugin.name":           "pgoutput",
-		"poll.interval.ms":      "50",
+		"name":                      "pg-" + d.name,
+		"connector.class":           ClassName,
+		"database.hostname":         u.Hostname(),
+		"database.port":             u.Port(),
+		"database.user":             u.User.Username(),
+		"database.dbname":           d.name,
+		"database.sslmode":          "disable",
+		"topic.prefix":              d.prefix,
+		"slot.name":                 d.slot,
+		"plugin.name":               "pgoutput",
+		"poll.interval.ms":          "50",
 		"status.update.interval.ms": "200",
 	}
 	if p, ok := u.User.Password(); ok {

@@ -184,7 +184,9 @@ func TestNewColumnMidStream(t *testing.T) {
 	if _, ok := first[0].ValueSchema.Field("after"); !ok {
 		t.Fatal("no after field")
 	}
-	after := func(rec connectors.Record) *connectors.Struct { return envelopeField(rec, "after").(*connectors.Struct) }
+	after := func(rec connectors.Record) *connectors.Struct {
+		return envelopeField(rec, "after").(*connectors.Struct)
+	}
 	if _, ok := after(first[0]).Schema().Field("price"); ok {
 		t.Fatal("first record already has price")
 	}

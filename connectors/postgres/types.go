@@ -379,7 +379,9 @@ func (m *typeMapper) numeric(typmod int32) mapping {
 var variableScaleDecimalSchema = connectors.StructSchema().Name(connectors.DebeziumVariableScaleDecimal).Version(1).
 	Doc("Variable scaled decimal").Field("scale", connectors.Int32Schema).Field("value", connectors.BytesSchema).MustBuild()
 
-func variableScaleDecimalBuilder() *connectors.SchemaBuilder { return variableScaleDecimalSchema.Builder() }
+func variableScaleDecimalBuilder() *connectors.SchemaBuilder {
+	return variableScaleDecimalSchema.Builder()
+}
 
 func variableScaleDecimal(schema *connectors.Schema, d connectors.Decimal) *connectors.Struct {
 	s := connectors.NewStruct(schema)

@@ -58,7 +58,9 @@ func TestAllTypes(t *testing.T) {
 	if len(snap) != 1 || len(recs) != 2 {
 		t.Fatalf("got %d snapshot and %d streamed records", len(snap), len(recs))
 	}
-	after := func(rec connectors.Record) *connectors.Struct { return envelopeField(rec, "after").(*connectors.Struct) }
+	after := func(rec connectors.Record) *connectors.Struct {
+		return envelopeField(rec, "after").(*connectors.Struct)
+	}
 	a1, a2 := after(snap[0]), after(recs[0])
 	if !a1.Schema().Equal(a2.Schema()) {
 		t.Errorf("snapshot and stream value schemas differ:\n%v\n%v", a1.Schema(), a2.Schema())
@@ -84,32 +86,32 @@ func TestAllTypes(t *testing.T) {
 		"c_float4": float32(3.14),
 		"c_float8": 2.718281828459045,
 		// Debezium: asEpochMicros("2016-11-04T13:51:30.123456").
-		"c_ts":       int64(1478267490123456),
-		"c_ts3":      int64(1478267490123),
-		"c_tstz":     "2016-11-04T11:51:30.123456Z",
-		"c_tstz0":    "2016-11-04T11:51:30Z",
-		"c_date":     int32(17109),
-		"c_time":     int64(49890123456),
-		"c_time3":    int32(49890123),
-		"c_timetz":   "11:51:30.123789Z",
+		"c_ts":     int64(1478267490123456),
+		"c_ts3":    int64(1478267490123),
+		"c_tstz":   "2016-11-04T11:51:30.123456Z",
+		"c_tstz0":  "2016-11-04T11:51:30Z",
+		"c_date":   int32(17109),
+		"c_time":   int64(49890123456),
+		"c_time3":  int32(49890123),
+		"c_timetz": "11:51:30.123789Z",
 		// MicroDuration.durationMicros(1, 2, 3, 4, 5, 6.78, 365.25/12).
-		"c_interval": int64(37091106780000),
-		"c_uuid":     "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
-		"c_json":     `{"a": 1}`,
-		"c_jsonb":    `{"b": [1, 2]}`,
-		"c_bytea":    []byte{1, 2, 3},
-		"c_enum":     "happy",
-		"c_int_arr":  []any{int32(1), int32(2), nil},
-		"c_text_arr": []any{"a", "b c", nil, `"q"`},
-		"c_enum_arr": []any{"sad", "ok"},
-		"c_inet":     "192.168.0.1/24",
-		"c_bit":      []byte{5},
-		"c_bit1":     true,
-		"c_varbit":   []byte{13},
-		"c_xml":      "<a>x</a>",
-		"c_oid":      int64(12345),
-		"c_tstz_arr": []any{"2020-04-01T11:51:02.000000Z"},
-		"c_uuid_arr": []any{"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
+		"c_interval":  int64(37091106780000),
+		"c_uuid":      "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+		"c_json":      `{"a": 1}`,
+		"c_jsonb":     `{"b": [1, 2]}`,
+		"c_bytea":     []byte{1, 2, 3},
+		"c_enum":      "happy",
+		"c_int_arr":   []any{int32(1), int32(2), nil},
+		"c_text_arr":  []any{"a", "b c", nil, `"q"`},
+		"c_enum_arr":  []any{"sad", "ok"},
+		"c_inet":      "192.168.0.1/24",
+		"c_bit":       []byte{5},
+		"c_bit1":      true,
+		"c_varbit":    []byte{13},
+		"c_xml":       "<a>x</a>",
+		"c_oid":       int64(12345),
+		"c_tstz_arr":  []any{"2020-04-01T11:51:02.000000Z"},
+		"c_uuid_arr":  []any{"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
 		"c_int4range": "[1,10)",
 		"c_notnull":   "dflt",
 	}
