@@ -236,9 +236,11 @@ func (l *kafkaLog) SendAll(ctx context.Context, recs []*kgo.Record) error {
 }
 
 // SendAsync writes a record without waiting; done (may be nil) is called
-// with the outcome. Records sent from one goroutine keep their order.
+// with the outcome. Records sent from one goroutine keep their order. It
+// never blocks: when the producer's buffer is full (the broker is away)
+// the record fails at once with kgo.ErrMaxBuffered.
 func (l *kafkaLog) SendAsync(key string, value []byte, done func(error)) {
-	l.producer.Produce(context.Background(), &kgo.Record{Topic: l.topic, Key: []byte(key), Value: value}, func(_ *kgo.Record, err error) {
+	l.producer.TryProduce(context.Background(), &kgo.Record{Topic: l.topic, Key: []byte(key), Value: value}, func(_ *kgo.Record, err error) {
 		if done != nil {
 			done(err)
 		}
