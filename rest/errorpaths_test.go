@@ -328,3 +328,66 @@ func TestFailedTaskTrace(t *testing.T) {
 		t.Errorf("restart of failed tasks: %s", r.body)
 	}
 }
+
+// topic.tracking.enable=false and topic.tracking.allow.reset=false give
+// Kafka's 403s (§3.19, §3.20).
+func TestTopicTrackingDisabled(t *testing.T) {
+	t.Parallel()
+	off := startWorker(t, func(p map[string]string, _ *restOptions) { p["topic.tracking.enable"] = "false" })
+	off.fails(403, "Topic tracking is disabled.", "GET", "/connectors/any/topics", nil)
+	off.fails(403, "Topic tracking is disabled.", "PUT", "/connectors/any/topics/reset", nil)
+	noReset := startWorker(t, func(p map[string]string, _ *restOptions) { p["topic.tracking.allow.reset"] = "false" })
+	noReset.ok(200, "GET", "/connectors/any/topics", nil)
+	noReset.fails(403, "Topic tracking reset is disabled.", "PUT", "/connectors/any/topics/reset", nil)
+}
+
+// Sink offsets (§3.21–3.23): the consumer group's offsets; the sink format
+// checks are 400s; altering and resetting need STOPPED.
+func TestSinkOffsets(t *testing.T) {
+	t.Parallel()
+	w := startWorker(t)
+	src := filepath.Join(w.dir, "in.txt")
+	out := filepath.Join(w.dir, "out.txt")
+	appendLines(t, src, "one", "two")
+	w.ok(201, "POST", "/connectors", map[string]any{"name": "src", "config": map[string]any{
+		"connector.class": "FileStreamSource", "file": src, "topic": "so",
+	}})
+	w.ok(201, "POST", "/connectors", map[string]any{"name": "sink", "config": map[string]any{
+		"connector.class": "FileStreamSink", "file": out, "topics": "so",
+	}})
+	waitLines(t, out, "one", "two")
+	eventually(t, 30*time.Second, "sink offsets committed", func() (bool, string) {
+		r := w.ok(200, "GET", "/connectors/sink/offsets", nil)
+		return string(r.body) == `{"offsets":[{"partition":{"kafka_partition":0,"kafka_topic":"so"},"offset":{"kafka_offset":2}}]}`, string(r.body)
+	})
+	w.ok(204, "PUT", "/connectors/sink/stop", nil)
+	w.waitState("sink", "STOPPED", 0, "")
+	for body, msg := range map[string]string{
+		`{"offsets":[{"partition":{"kafka_topic":"so"},"offset":{"kafka_offset":0}}]}`:                       "The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'",
+		`{"offsets":[{"partition":{"kafka_topic":"so","kafka_partition":"x"},"offset":{"kafka_offset":0}}]}`: "Failed to parse the following Kafka partition value in the provided offsets: 'x'. Partition values for sink connectors need to be integers.",
+		`{"offsets":[{"partition":{"kafka_topic":"so","kafka_partition":0},"offset":{"position":0}}]}`:       "The offset for a sink connector should either be null or contain the key 'kafka_offset'",
+	} {
+		w.fails(400, msg, "PATCH", "/connectors/sink/offsets", body)
+	}
+	var msg struct {
+		Message string `json:"message"`
+	}
+	w.ok(200, "PATCH", "/connectors/sink/offsets",
+		`{"offsets":[{"partition":{"kafka_topic":"so","kafka_partition":"0"},"offset":{"kafka_offset":"1"}}]}`).decode(t, &msg)
+	wantOffsetsMessage(t, msg.Message, "altered")
+	r := w.ok(200, "GET", "/connectors/sink/offsets", nil)
+	if string(r.body) != `{"offsets":[{"partition":{"kafka_partition":0,"kafka_topic":"so"},"offset":{"kafka_offset":1}}]}` {
+		t.Errorf("after alter: %s", r.body)
+	}
+	w.ok(200, "DELETE", "/connectors/sink/offsets", nil).decode(t, &msg)
+	wantOffsetsMessage(t, msg.Message, "reset")
+	if r := w.ok(200, "GET", "/connectors/sink/offsets", nil); string(r.body) != `{"offsets":[]}` {
+		t.Errorf("after reset: %s", r.body)
+	}
+	// Resumed, the sink starts over from the beginning of the topic.
+	w.ok(202, "PUT", "/connectors/sink/resume", nil)
+	eventually(t, 30*time.Second, "records consumed again", func() (bool, string) {
+		r := w.ok(200, "GET", "/connectors/sink/offsets", nil)
+		return strings.Contains(string(r.body), `"kafka_offset":2`), string(r.body)
+	})
+}
