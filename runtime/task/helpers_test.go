@@ -431,7 +431,7 @@ func createTopic(t testing.TB, addr, topic string, partitions int32) {
 // produce writes records synchronously, each to its Partition.
 func produce(t testing.TB, addr string, recs ...*kgo.Record) {
 	t.Helper()
-	cl := newClient(t, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	cl := newClient(t, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchCompression(kgo.NoCompression()))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {

@@ -671,3 +671,51 @@ func TestSinkLargePollsKeepOrder(t *testing.T) {
 	}
 	stopTask(t, tk)
 }
+
+// TestSinkSlowSinkBoundsFetching: with a slow sink, the consumer buffers
+// at most max.concurrent.fetches × fetch.max.bytes, not the topic. (The
+// bound is on fetched bytes: compressed batches expand beyond it, which
+// is why the records here are produced uncompressed.)
+func TestSinkSlowSinkBoundsFetching(t *testing.T) {
+	addr := startBroker(t)
+	createTopic(t, addr, "slow", 4)
+	payload := strings.Repeat("x", 1000)
+	var recs []*kgo.Record
+	for i := range 20000 {
+		recs = append(recs, &kgo.Record{Topic: "slow", Partition: int32(i % 4), Value: []byte(`"` + payload + `"`)})
+	}
+	produce(t, addr, recs...)
+	env, _, _ := newEnv(t, addr)
+	sink := &memSink{putFn: func(ctx context.Context, _ connectors.SinkContext, recs []connectors.Record) error {
+		if len(recs) > 0 {
+			time.Sleep(20 * time.Millisecond)
+		}
+		return nil
+	}}
+	const fetchMax, fetches = 1 << 20, 2
+	tk := startTask(t, sinkSpec("slow", 0, map[string]string{"topics": "slow",
+		"consumer.override.max.poll.records": "100", "consumer.override.fetch.max.bytes": fmt.Sprint(fetchMax),
+		"consumer.override.max.partition.fetch.bytes": fmt.Sprint(fetchMax / 4)}, sink), env)
+	cl := tk.runner.(*sinkRunner)
+	var peak int64
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		cl.clMu.Lock()
+		c := cl.cl
+		cl.clMu.Unlock()
+		if c != nil {
+			peak = max(peak, c.BufferedFetchBytes())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if sink.count() == 0 || sink.count() > 10000 {
+		t.Fatalf("%d records delivered: the test needs a sink slower than the topic", sink.count())
+	}
+	// Buffered bytes count whole records (key, value, headers), so allow
+	// one extra partition's worth for the record that crosses the limit.
+	if bound := int64(fetches*fetchMax + fetchMax/4); peak > bound {
+		t.Fatalf("consumer buffered %d bytes, bound %d", peak, bound)
+	}
+	t.Logf("peak buffered fetch bytes %d with %d delivered (topic ~20 MB)", peak, sink.count())
+	stopTask(t, tk)
+}
