@@ -109,6 +109,9 @@
 // default 2). Defaults follow Kafka Connect (acks=all, idempotent, no
 // compression, auto.offset.reset=earliest, cooperative-sticky), except
 // fetch.max.bytes, 16 MiB instead of 50 MiB, to bound a sink's memory.
+// The bound is on fetched bytes: compressed batches take their
+// decompressed size in memory, so highly compressed topics may want a
+// lower fetch.max.bytes.
 //
 // # Metrics
 //
