@@ -3,8 +3,10 @@ package rest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 
 	"github.com/sluicedata/sluice/runtime"
 )
@@ -87,6 +89,12 @@ func classify(err error) (errorClass, string) {
 	return class, err.Error()
 }
 
+// panicError is the error for a recovered panic: a 500 with the panic's
+// text, the stack kept as the cause for the log.
+func panicError(p any) error {
+	return &runtime.Error{Kind: errInternal, Message: fmt.Sprint(p), Err: fmt.Errorf("panic: %v\n%s", p, debug.Stack())}
+}
+
 // restError returns an error of kind with Kafka's message.
 func restError(kind error, msg string) error {
 	return &runtime.Error{Kind: kind, Message: msg}
@@ -106,13 +114,20 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		info.code = class.code
 	}
 	var re *runtime.Error
-	if class.status >= 500 && !errors.As(err, &re) && !errors.Is(err, context.Canceled) {
-		// An unexpected failure: handled here, so logged here (Kafka logs
-		// "Uncaught exception in REST call"). Messages of *runtime.Error are
-		// user-facing and may quote configs, so they are not logged.
-		s.log.LogAttrs(r.Context(), slog.LevelError, "rest: request failed",
+	isRuntime := errors.As(err, &re)
+	if class.status >= 500 && (!isRuntime || re.Kind == errInternal) && !errors.Is(err, context.Canceled) {
+		// An unexpected failure (a plain error, a panic): handled here, so
+		// logged here (Kafka logs "Uncaught exception in REST call").
+		// Other *runtime.Error messages are user-facing and may quote
+		// configs, so they are not logged.
+		attrs := []slog.Attr{
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.String("code", class.code), slog.Any("err", err))
+			slog.String("code", class.code), slog.Any("err", err),
+		}
+		if isRuntime && re.Err != nil {
+			attrs = append(attrs, slog.Any("cause", re.Err))
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelError, "rest: request failed", attrs...)
 	}
 	writeJSON(w, class.status, errorBody{ErrorCode: class.status, Message: msg})
 }

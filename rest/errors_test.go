@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,5 +142,27 @@ func TestAwaitRecoversPanics(t *testing.T) {
 	_, err := await(context.Background(), func(context.Context) (int, error) { panic("herder bug") })
 	if class, msg := classify(err); class.status != 500 || msg != "herder bug" {
 		t.Fatalf("got %d %q", class.status, msg)
+	}
+}
+
+// Unexpected failures are logged with their cause (for a panic, the
+// stack); user-facing runtime errors are not logged (they may quote
+// configs).
+func TestUnexpectedErrorsAreLogged(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	s := &server{log: slog.New(slog.NewTextHandler(&buf, nil))}
+	req := httptest.NewRequest("GET", "/connectors", nil)
+	_, err := await(context.Background(), func(context.Context) (int, error) { panic("herder bug") })
+	s.writeError(httptest.NewRecorder(), req, err)
+	s.writeError(httptest.NewRecorder(), req, errors.New("plain failure"))
+	s.writeError(httptest.NewRecorder(), req, runtime.Errorf(runtime.ErrBadRequest, "Connector config {password=hunter2} contains no connector type"))
+	s.writeError(httptest.NewRecorder(), req, runtime.Errorf(runtime.ErrServerError, "Failed to find any class that implements Connector and which name matches X"))
+	logs := buf.String()
+	if !strings.Contains(logs, "herder bug") || !strings.Contains(logs, "goroutine") || !strings.Contains(logs, "plain failure") {
+		t.Errorf("logs %s", logs)
+	}
+	if strings.Contains(logs, "hunter2") || strings.Contains(logs, "Failed to find") {
+		t.Errorf("user-facing messages logged: %s", logs)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -120,7 +119,7 @@ func await[T any](ctx context.Context, f func(context.Context) (T, error)) (T, e
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				done <- result{err: restError(errInternal, fmt.Sprint(p))}
+				done <- result{err: panicError(p)}
 			}
 		}()
 		v, err := f(ctx)
@@ -239,11 +238,12 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				err := restError(errInternal, fmt.Sprint(p))
-				s.log.LogAttrs(r.Context(), slog.LevelError, "rest: handler panicked",
-					slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("panic", p))
+				err := panicError(p)
 				if sw.status == 0 {
-					s.writeError(sw, r, err)
+					s.writeError(sw, r, err) // logs it
+				} else {
+					s.log.LogAttrs(r.Context(), slog.LevelError, "rest: handler panicked after answering",
+						slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("cause", err.(*runtime.Error).Err))
 				}
 			}
 			status := sw.status
