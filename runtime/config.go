@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sluicedata/sluice/connectors"
+	"github.com/sluicedata/sluice/plugins"
 )
 
 // WorkerConfig is a worker's configuration: the keys of Kafka Connect's
@@ -202,19 +203,13 @@ const (
 	DefaultStatusStorageTopic = "connect-status"
 )
 
-// Kafka class names of the default converters.
-const (
-	JSONConverterClass         = "org.apache.kafka.connect.json.JsonConverter"
-	SimpleHeaderConverterClass = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
-)
-
 // DefaultWorkerConfig returns the defaults documented on each field.
 func DefaultWorkerConfig() WorkerConfig {
 	return WorkerConfig{
 		GroupID:                             DefaultGroupID,
-		KeyConverter:                        JSONConverterClass,
-		ValueConverter:                      JSONConverterClass,
-		HeaderConverter:                     SimpleHeaderConverterClass,
+		KeyConverter:                        plugins.JSONConverterClass,
+		ValueConverter:                      plugins.JSONConverterClass,
+		HeaderConverter:                     plugins.SimpleHeaderConverterClass,
 		ConverterConfigs:                    map[string]string{},
 		OffsetFlushInterval:                 60 * time.Second,
 		OffsetFlushTimeout:                  5 * time.Second,

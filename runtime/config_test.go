@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluicedata/sluice/plugins"
 )
 
 func TestDefaultWorkerConfigIsValid(t *testing.T) {
@@ -58,7 +60,7 @@ func TestParseWorkerConfig(t *testing.T) {
 	if c.Embedded() || !slices.Equal(c.BootstrapServers, []string{"k1:9092", "k2:9092"}) {
 		t.Errorf("bootstrap.servers = %q", c.BootstrapServers)
 	}
-	if c.GroupID != "g" || c.KeyConverter != "org.apache.kafka.connect.storage.StringConverter" || c.ValueConverter != JSONConverterClass {
+	if c.GroupID != "g" || c.KeyConverter != "org.apache.kafka.connect.storage.StringConverter" || c.ValueConverter != plugins.JSONConverterClass {
 		t.Errorf("group/converters: %q %q %q", c.GroupID, c.KeyConverter, c.ValueConverter)
 	}
 	if c.ConverterConfigs["key.converter.schemas.enable"] != "false" || c.ConverterConfigs["value.converter.schemas.enable"] != "false" {

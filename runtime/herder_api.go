@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sluicedata/sluice/connectors"
+	"github.com/sluicedata/sluice/plugins"
 )
 
 // The implementations behind the Herder methods of api.go.
@@ -414,12 +415,10 @@ func (h *herder) serverInfo() ServerInfo {
 		id = h.cl.clusterID
 	default:
 	}
-	return ServerInfo{Version: KafkaVersion, Commit: h.version, KafkaClusterID: id}
+	// The Kafka Connect release whose REST API Sluice serves (tools gate
+	// features on it).
+	return ServerInfo{Version: plugins.KafkaVersion, Commit: h.version, KafkaClusterID: id}
 }
-
-// KafkaVersion is the Kafka Connect version whose REST API Sluice
-// serves, reported in GET / (tools gate features on it).
-const KafkaVersion = "3.9.0"
 
 // Health messages (connect-rest.md §2.2).
 const (

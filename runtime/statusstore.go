@@ -60,34 +60,11 @@ func (s *statusStore) apply(r *kgo.Record) {
 	}
 	switch {
 	case strings.HasPrefix(key, keyStatusConnector):
-		name := key[len(keyStatusConnector):]
-		if r.Value == nil {
-			delete(s.mu.connectors, name)
-			return
-		}
-		st, err := decodeStatus(r.Value)
-		if err != nil {
-			s.logger.Warn("ignoring a status record in the wrong format", "key", key, "err", err)
-			return
-		}
-		s.mu.maxGen = max(s.mu.maxGen, st.Generation)
-		s.mu.connectors[name] = st
+		applyStatus(s, s.mu.connectors, key[len(keyStatusConnector):], key, r.Value)
 	case strings.HasPrefix(key, keyStatusTask):
-		id, ok := splitTaskKey(key[len(keyStatusTask):])
-		if !ok {
-			return
+		if id, ok := splitTaskKey(key[len(keyStatusTask):]); ok {
+			applyStatus(s, s.mu.tasks, id, key, r.Value)
 		}
-		if r.Value == nil {
-			delete(s.mu.tasks, id)
-			return
-		}
-		st, err := decodeStatus(r.Value)
-		if err != nil {
-			s.logger.Warn("ignoring a status record in the wrong format", "key", key, "err", err)
-			return
-		}
-		s.mu.maxGen = max(s.mu.maxGen, st.Generation)
-		s.mu.tasks[id] = st
 	case strings.HasPrefix(key, keyStatusTopic):
 		rest := key[len(keyStatusTopic):]
 		i := strings.Index(rest, keyStatusTopicInfix)
@@ -114,6 +91,22 @@ func (s *statusStore) apply(r *kgo.Record) {
 		}
 		s.mu.topics[connector][topic] = ts
 	}
+}
+
+// applyStatus puts a status record read from the topic into m (nil
+// value: removes it). REQUIRES: s.mu held.
+func applyStatus[K comparable](s *statusStore, m map[K]statusRecord, id K, key string, value []byte) {
+	if value == nil {
+		delete(m, id)
+		return
+	}
+	st, err := decodeStatus(value)
+	if err != nil {
+		s.logger.Warn("ignoring a status record in the wrong format", "key", key, "err", err)
+		return
+	}
+	s.mu.maxGen = max(s.mu.maxGen, st.Generation)
+	m[id] = st
 }
 
 // send writes key/value after the view was updated. REQUIRES: s.mu held.
