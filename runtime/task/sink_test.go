@@ -719,3 +719,33 @@ func TestSinkSlowSinkBoundsFetching(t *testing.T) {
 	t.Logf("peak buffered fetch bytes %d with %d delivered (topic ~20 MB)", peak, sink.count())
 	stopTask(t, tk)
 }
+
+// TestSinkErrantToleranceNone: an errant record under tolerance none fails
+// the task even if the sink ignores Report's error, and nothing past the
+// batch is committed.
+func TestSinkErrantToleranceNone(t *testing.T) {
+	addr := startBroker(t)
+	createTopic(t, addr, "en", 1)
+	produce(t, addr, jsonRecords("en", 0, 5)...)
+	env, st, _ := newEnv(t, addr)
+	sink := &memSink{putFn: func(ctx context.Context, sc connectors.SinkContext, recs []connectors.Record) error {
+		for _, r := range recs {
+			if r.Offset == 2 {
+				_ = sc.Errant.Report(ctx, r, errors.New("rejected")) // ignored
+			}
+		}
+		return nil
+	}}
+	tk := startTask(t, sinkSpec("en", 0, map[string]string{"topics": "en", "errors.log.enable": "true"}, sink), env)
+	waitDone(t, tk, 10*time.Second)
+	var re *RecordError
+	if err := tk.Err(); !errors.Is(err, ErrToleranceExceeded) || !errors.As(err, &re) || re.Stage != StageTaskPut || re.Offset != 2 {
+		t.Fatalf("err %v", err)
+	}
+	if st.last() != "failed" {
+		t.Errorf("status %q", st.last())
+	}
+	if got, ok := committedOffsets(t, addr, "connect-en")[connectors.TopicPartition{Topic: "en"}]; ok && got > 0 {
+		t.Fatalf("committed %d past the failed batch", got)
+	}
+}

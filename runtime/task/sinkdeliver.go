@@ -304,6 +304,8 @@ func (s *sinkRunner) put(batch []connectors.Record, raws map[rawKey]*kgo.Record,
 		s.errant.setBatch(nil)
 	}
 	switch {
+	case err == nil && t.failed() != nil:
+		return nil // the task failed during Put (an errant record under tolerance none): not delivered
 	case err == nil:
 		s.delivered = mergeOffsets(s.delivered, offsets)
 		if len(batch) > 0 {
@@ -356,6 +358,8 @@ func (s *sinkRunner) redeliver() error {
 		s.errant.setBatch(nil)
 	}
 	switch {
+	case err == nil && t.failed() != nil:
+		return nil
 	case err == nil:
 		s.retry = nil
 		s.delivered = mergeOffsets(s.delivered, r.offsets)
