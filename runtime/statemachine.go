@@ -497,12 +497,14 @@ func (m *machine) handle(ev event) {
 		}
 		switch e.State {
 		case StateRunning, StatePaused:
+			// Reports of replaced instances were dropped above (by
+			// incarnation), so this one is current, even if it comes
+			// before evTaskStarted.
 			if e.State == StateRunning {
 				t.failed = nil
 			}
-			if !t.restarting {
-				m.writeTaskStatus(t, e.State, "")
-			}
+			t.restarting = false
+			m.writeTaskStatus(t, e.State, "")
 		case StateFailed:
 			trace := "task failed"
 			if e.Err != nil {

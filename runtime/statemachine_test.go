@@ -159,7 +159,7 @@ func TestMachine(t *testing.T) {
 		{"KIP-745 restart of failed instances only", append(created(),
 			step{ev: evTaskExited{ID: TaskID{"c", 1}, Inc: 3, Err: errBoom}, want: []string{"write-status c-1 FAILED boom"}},
 			step{ev: evRestartRequest{Name: "c", IncludeTasks: true, OnlyFailed: true}, want: []string{"write-status c-1 RESTARTING", "start-task c-1#4 (restart)"}},
-			step{ev: evTaskStarted{ID: TaskID{"c", 1}, Inc: 4}},
+			// The runner may report RUNNING before Start has returned.
 			step{ev: evTaskState{ID: TaskID{"c", 1}, Inc: 4, State: StateRunning}, want: []string{"write-status c-1 RUNNING"}},
 		)},
 		{"KIP-745 restart of everything", append(created(),
