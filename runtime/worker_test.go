@@ -348,3 +348,33 @@ func TestServerInfoAndHealth(t *testing.T) {
 		t.Errorf("health before start: %+v", hl)
 	}
 }
+
+// TestDatagenToFile runs the demo pipeline: datagen orders → topic →
+// FileStreamSink, with a finite number of iterations; the source's input
+// ends (its task stays RUNNING) and every record reaches the file.
+func TestDatagenToFile(t *testing.T) {
+	w := startWorker(t)
+	h := w.Herder()
+	ctx := ctxT(t)
+	out := filepath.Join(t.TempDir(), "orders.json")
+	if _, err := h.CreateConnector(ctx, "orders", map[string]string{"connector.class": "datagen", "kafka.topic": "orders",
+		"quickstart": "orders", "iterations": "500", "max.interval": "0", "tasks.max": "1"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.CreateConnector(ctx, "orders-sink", map[string]string{"connector.class": "FileStreamSink", "topics": "orders",
+		"file": out}, ""); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "500 orders in the file", func() error {
+		if n := len(readLines(out)); n < 500 {
+			return fmt.Errorf("%d lines", n)
+		}
+		return nil
+	})
+	if st, _ := h.ConnectorStatus(ctx, "orders"); st.Connector.State != StateRunning || len(st.Tasks) != 1 || st.Tasks[0].State != StateRunning {
+		t.Errorf("finished source status: %+v", st)
+	}
+	if !strings.Contains(readLines(out)[0], "orderid=") {
+		t.Errorf("line: %s", readLines(out)[0])
+	}
+}
