@@ -315,6 +315,9 @@ func TestConversions(t *testing.T) {
 	}
 	s := &Sink{}
 	a := s.encodeKey([]any{pgtype.Numeric{Int: big.NewInt(150), Exp: -2, Valid: true}}, []int{0})
+	if s.encodeKey([]any{int64(7)}, []int{0}) != any(int64(7)) {
+		t.Error("single int64 key is not itself")
+	}
 	b := s.encodeKey([]any{pgtype.Numeric{Int: big.NewInt(15), Exp: -1, Valid: true}}, []int{0})
 	if a != b {
 		t.Errorf("1.50 and 1.5 are different keys: %q %q", a, b)

@@ -1076,3 +1076,126 @@ func formatTimeOfDay(us int64) string {
 func formatInterval(iv pgtype.Interval) string {
 	return fmt.Sprintf("%d months %d days %d microseconds", iv.Months, iv.Days, iv.Microseconds)
 }
+
+// converter turns a Connect value (non-null) into what pgx encodes for
+// the destination column.
+type converter func(v any) (any, error)
+
+// converterFor returns the conversion of values of schema s (nil:
+// schemaless) into a column of type oid, and whether the column's type
+// travels in binary (else as text, cast by PostgreSQL). Where the Go
+// value already is what pgx needs, the value is passed through, which
+// saves allocations on the hot path.
+func converterFor(s *connectors.Schema, oid uint32, loc *time.Location) (converter, bool) {
+	enc, binary := encoderFor(oid, loc)
+	norm := normalizerFor(s)
+	slow := func(v any) (any, error) {
+		x, err := norm(v)
+		if err != nil || x == nil {
+			return x, err
+		}
+		return enc(x)
+	}
+	if s == nil {
+		return slow, binary
+	}
+	pass := func(ok func(any) bool) converter {
+		return func(v any) (any, error) {
+			if ok(v) {
+				return v, nil
+			}
+			return slow(v)
+		}
+	}
+	switch s.Name() {
+	case "":
+		switch {
+		case oid == pgtype.Int8OID && isIntType(s.Type()):
+			return pass(func(v any) bool {
+				switch v.(type) {
+				case int8, int16, int32, int64:
+					return true
+				}
+				return false
+			}), binary
+		case oid == pgtype.Int4OID && isIntType(s.Type()):
+			return pass(func(v any) bool {
+				switch v.(type) {
+				case int8, int16, int32:
+					return true
+				}
+				return false
+			}), binary
+		case oid == pgtype.Int2OID && isIntType(s.Type()):
+			return pass(func(v any) bool {
+				switch v.(type) {
+				case int8, int16:
+					return true
+				}
+				return false
+			}), binary
+		case oid == pgtype.Float8OID && s.Type() == connectors.TypeFloat64:
+			return pass(func(v any) bool { _, ok := v.(float64); return ok }), binary
+		case oid == pgtype.Float4OID && s.Type() == connectors.TypeFloat32:
+			return pass(func(v any) bool { _, ok := v.(float32); return ok }), binary
+		case oid == pgtype.BoolOID && s.Type() == connectors.TypeBoolean:
+			return pass(func(v any) bool { _, ok := v.(bool); return ok }), binary
+		case (oid == pgtype.TextOID || oid == pgtype.VarcharOID || oid == pgtype.BPCharOID) && s.Type() == connectors.TypeString:
+			return pass(func(v any) bool { _, ok := v.(string); return ok }), binary
+		case oid == pgtype.ByteaOID && s.Type() == connectors.TypeBytes:
+			return pass(func(v any) bool { _, ok := v.([]byte); return ok }), binary
+		}
+	case connectors.DebeziumJSON:
+		if oid == pgtype.JSONOID || oid == pgtype.JSONBOID {
+			return pass(func(v any) bool { _, ok := v.(string); return ok }), binary
+		}
+	case connectors.TimestampLogicalName:
+		switch {
+		case oid == pgtype.TimestamptzOID:
+			return pass(func(v any) bool { _, ok := v.(time.Time); return ok }), binary
+		case oid == pgtype.TimestampOID && loc == time.UTC:
+			// pgx writes a time.Time's wall clock to timestamp columns.
+			return pass(func(v any) bool { t, ok := v.(time.Time); return ok && t.Location() == time.UTC }), binary
+		}
+	case connectors.DateLogicalName:
+		if oid == pgtype.DateOID {
+			return pass(func(v any) bool { _, ok := v.(time.Time); return ok }), binary
+		}
+	case connectors.DebeziumMicroTimestamp, connectors.DebeziumTimestamp, connectors.DebeziumNanoTimestamp:
+		if oid == pgtype.TimestampOID || oid == pgtype.TimestamptzOID && loc == time.UTC {
+			unit := s.Name()
+			return func(v any) (any, error) {
+				n, ok := v.(int64)
+				if !ok {
+					return slow(v)
+				}
+				switch unit {
+				case connectors.DebeziumMicroTimestamp:
+					return time.UnixMicro(n).UTC(), nil
+				case connectors.DebeziumTimestamp:
+					return time.UnixMilli(n).UTC(), nil
+				}
+				return time.Unix(0, n).UTC(), nil
+			}, binary
+		}
+	case connectors.DebeziumZonedTimestamp:
+		if oid == pgtype.TimestamptzOID {
+			return func(v any) (any, error) {
+				str, ok := v.(string)
+				if !ok {
+					return slow(v)
+				}
+				t, err := time.Parse(time.RFC3339Nano, str)
+				if err != nil {
+					return nil, convErrorf("%q is not an ISO-8601 timestamp with offset", str)
+				}
+				return t, nil
+			}, binary
+		}
+	}
+	return slow, binary
+}
+
+func isIntType(t connectors.Type) bool {
+	return t == connectors.TypeInt8 || t == connectors.TypeInt16 || t == connectors.TypeInt32 || t == connectors.TypeInt64
+}

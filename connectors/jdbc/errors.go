@@ -76,6 +76,22 @@ func (e *RecordError) Unwrap() error { return e.Err }
 // Is reports whether target is connectors.ErrData.
 func (e *RecordError) Is(target error) bool { return target == connectors.ErrData }
 
+// flightError is the failure of a batch an earlier Put sent pipelined.
+// Those records will not be delivered again before a restart, so the
+// error is never retriable (the task must fail rather than commit past
+// them) and is not retried again by the current batch.
+type flightError struct{ err error }
+
+func (e *flightError) Error() string { return e.err.Error() }
+
+// Unwrap exposes the cause unless it is retriable.
+func (e *flightError) Unwrap() error {
+	if errors.Is(e.err, connectors.ErrRetriable) {
+		return nil
+	}
+	return e.err
+}
+
 // columnError is a conversion failure of one column's value.
 type columnError struct {
 	column string
@@ -117,6 +133,10 @@ func isDataError(err error) bool {
 // (dropped, column dropped or renamed): metadata is reloaded and the
 // batch retried.
 func isSchemaError(err error) bool {
+	var fe *flightError
+	if errors.As(err, &fe) {
+		return false
+	}
 	switch pgCode(err) {
 	case "42P01", "42703", "0A000", "26000":
 		return true
@@ -131,7 +151,8 @@ func isTransient(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	var fe *flightError
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &fe) {
 		return false
 	}
 	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) {

@@ -159,13 +159,16 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // openTask opens a sink task with config (connection.url filled in).
-func openTask(tb testing.TB, db *testDB, config map[string]string, errant connectors.ErrantReporter) *Sink {
+func openTask(tb testing.TB, db *testDB, config map[string]string, errant connectors.ErrantReporter, opts ...func(*Sink)) *Sink {
 	tb.Helper()
 	cfg := map[string]string{KeyConnectionURL: db.jdbcURL, connectors.KeyName: "jdbc-test"}
 	for k, v := range config {
 		cfg[k] = v
 	}
 	task := NewConnector().NewTask().(*Sink)
+	for _, o := range opts {
+		o(task)
+	}
 	sc := connectors.SinkContext{Connector: "jdbc-test", Logger: testLogger(tb), Errant: errant}
 	if errant == nil {
 		sc.Errant = nil
@@ -226,4 +229,30 @@ func equalRows(tb testing.TB, what string, got, want []string) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		tb.Fatalf("%s:\n got  %q\n want %q", what, got, want)
 	}
+}
+
+// withPath sets how runs of rows travel: through unnest arrays (small
+// runs, the default) or COPY into the stage.
+func withPath(unnestMax int) func(*Sink) { return func(s *Sink) { s.unnestMax = unnestMax } }
+
+// bothPaths runs f once with rows passed as arrays and once with COPY.
+func bothPaths(t *testing.T, f func(t *testing.T, path func(*Sink))) {
+	t.Run("unnest", func(t *testing.T) { f(t, withPath(defaultUnnestMax)) })
+	t.Run("copy", func(t *testing.T) { f(t, withPath(-1)) })
+}
+
+// putErr puts records and flushes, returning the first error: a batch is
+// confirmed by the next Put or Flush, so a failure may show in either.
+func putErr(task *Sink, recs ...connectors.Record) error {
+	ctx := context.Background()
+	if err := task.Put(ctx, recs); err != nil {
+		return err
+	}
+	offsets := map[connectors.TopicPartition]int64{}
+	for _, r := range recs {
+		tp, off := coordinates(&r)
+		offsets[tp] = max(offsets[tp], off+1)
+	}
+	_, err := task.Flush(ctx, offsets)
+	return err
 }

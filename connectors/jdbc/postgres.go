@@ -12,19 +12,23 @@ import (
 // The PostgreSQL dialect: identifiers, the catalog, and the statements of
 // the write path.
 //
-// Rows reach a table through a session-local staging table: COPY (binary)
-// into the stage, then one set-based statement per batch moves them:
+// Each run of rows of one shape is moved by one set-based statement,
+// reading the rows from s:
 //
-//	upsert: INSERT INTO t (cols) SELECT … FROM stage ON CONFLICT (pk) DO UPDATE SET c = EXCLUDED.c, …
-//	insert: INSERT INTO t (cols) SELECT … FROM stage
-//	update: UPDATE t SET c = s.c, … FROM stage s WHERE t.pk = s.pk
-//	delete: DELETE FROM t USING stage s WHERE t.pk = s.pk
+//	upsert: INSERT INTO t (cols) SELECT … FROM s ON CONFLICT (pk) DO UPDATE SET c = EXCLUDED.c, …
+//	insert: INSERT INTO t (cols) SELECT … FROM s
+//	update: UPDATE t SET c = s.c, … FROM s WHERE t.pk = s.pk
+//	delete: DELETE FROM t USING s WHERE t.pk = s.pk
 //
-// Stage columns have the destination column's type, so COPY checks each
-// value (and names the column when one does not fit); columns whose type
-// pgx cannot encode in binary (enums, domains, timetz, bit, xml, inet …)
-// are staged as text and cast in the statement. Stages are TEMP tables
-// ON COMMIT DELETE ROWS, created once per connection and column set.
+// s is either unnest($1::t0[], $2::t1[], …), one binary array parameter
+// per column (small runs: one round trip, no temporary table, and the
+// whole transaction is pipelined), or a session-local staging table
+// filled by binary COPY (large runs, where COPY is faster). Either way
+// values travel with the destination column's type; columns whose type
+// pgx cannot encode in binary (enums, domains, timetz, bit, xml, inet,
+// arrays when unnested …) travel as text and are cast in the statement.
+// Stages are TEMP tables ON COMMIT DELETE ROWS, created once per
+// connection and column set.
 
 // quoter renders identifiers. With quoting off, names are folded to lower
 // case as PostgreSQL folds unquoted identifiers, then quoted anyway, so
@@ -97,6 +101,7 @@ type column struct {
 	name    string
 	oid     uint32 // type OID
 	typ     string // format_type: e.g. "character varying(20)"
+	base    string // without the type modifier: "character varying"
 	notNull bool
 }
 
@@ -112,7 +117,7 @@ type tableMeta struct {
 
 const (
 	sqlRegclass = `SELECT c.oid, c.relkind FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)`
-	sqlColumns  = `SELECT a.attname, a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull
+	sqlColumns  = `SELECT a.attname, a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod), pg_catalog.format_type(a.atttypid, NULL), a.attnotnull
 FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`
 	sqlUniques = `SELECT i.indisprimary, array_agg(a.attname::text ORDER BY k.ord)
 FROM pg_catalog.pg_index i
@@ -142,7 +147,7 @@ func loadTable(ctx context.Context, conn *pgx.Conn, id *tableID, q quoter) (tabl
 	}
 	for rows.Next() {
 		c := new(column)
-		if err := rows.Scan(&c.name, &c.oid, &c.typ, &c.notNull); err != nil {
+		if err := rows.Scan(&c.name, &c.oid, &c.typ, &c.base, &c.notNull); err != nil {
 			rows.Close()
 			return m, fmt.Errorf("read columns of %s: %w", id, err)
 		}
@@ -228,9 +233,35 @@ func stageCol(i int, cast string) string {
 	return s
 }
 
+// stageFrom is the FROM item of a staging table.
+func stageFrom(stage string) string { return stage + " s" }
+
+// unnestFrom is the FROM item of rows passed as one array parameter per
+// column: unnest($1::t0[], $2::t1[], …) AS s(c0, c1, …).
+func unnestFrom(types []string) string {
+	var b strings.Builder
+	b.WriteString("unnest(")
+	for i, t := range types {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(i+1) + "::" + t + "[]")
+	}
+	b.WriteString(") AS s(")
+	for i := range types {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("c" + strconv.Itoa(i))
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
 // upsertSQL: INSERT … SELECT … ON CONFLICT (pk) DO UPDATE / DO NOTHING.
-// With no pk it is a plain INSERT … SELECT.
-func upsertSQL(table string, cols []string, casts []string, pk []string, stage string, q quoter, conflict bool) string {
+// With no pk it is a plain INSERT … SELECT. from is the FROM item of
+// the rows, aliased s with columns c0, c1, ….
+func upsertSQL(table string, cols []string, casts []string, pk []string, from string, q quoter, conflict bool) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO ")
 	b.WriteString(table)
@@ -249,8 +280,7 @@ func upsertSQL(table string, cols []string, casts []string, pk []string, stage s
 		b.WriteString(stageCol(i, casts[i]))
 	}
 	b.WriteString(" FROM ")
-	b.WriteString(stage)
-	b.WriteString(" s")
+	b.WriteString(from)
 	if !conflict || len(pk) == 0 {
 		return b.String()
 	}
@@ -283,7 +313,7 @@ func upsertSQL(table string, cols []string, casts []string, pk []string, stage s
 
 // updateSQL: UPDATE t SET … FROM stage s WHERE t.pk = s.pk; "" when
 // there is nothing to set.
-func updateSQL(table string, cols []string, casts []string, pkIdx []int, stage string, q quoter) string {
+func updateSQL(table string, cols []string, casts []string, pkIdx []int, from string, q quoter) string {
 	isPK := map[int]bool{}
 	for _, i := range pkIdx {
 		isPK[i] = true
@@ -299,16 +329,16 @@ func updateSQL(table string, cols []string, casts []string, pkIdx []int, stage s
 	if len(set) == 0 {
 		return ""
 	}
-	return "UPDATE " + table + " AS t SET " + strings.Join(set, ", ") + " FROM " + stage + " s WHERE " + strings.Join(where, " AND ")
+	return "UPDATE " + table + " AS t SET " + strings.Join(set, ", ") + " FROM " + from + " WHERE " + strings.Join(where, " AND ")
 }
 
 // deleteSQL: DELETE FROM t USING stage s WHERE t.pk = s.pk.
-func deleteSQL(table string, cols []string, casts []string, stage string, q quoter) string {
+func deleteSQL(table string, cols []string, casts []string, from string, q quoter) string {
 	where := make([]string, len(cols))
 	for i, c := range cols {
 		where[i] = "t." + q.ident(c) + " = " + stageCol(i, casts[i])
 	}
-	return "DELETE FROM " + table + " AS t USING " + stage + " s WHERE " + strings.Join(where, " AND ")
+	return "DELETE FROM " + table + " AS t USING " + from + " WHERE " + strings.Join(where, " AND ")
 }
 
 func truncateSQL(table string) string { return "TRUNCATE TABLE " + table }

@@ -77,22 +77,50 @@ type change struct {
 // envelope recognises a Debezium change event: a struct (or schemaless
 // map) with an op field and before/after fields.
 func envelope(r *connectors.Record) (op string, after, source part, ok bool) {
+	return envelopeCached(r, nil)
+}
+
+// envelopeFields locates op, after and source in an envelope schema.
+type envelopeFields struct {
+	ok             bool
+	op, after, src connectors.Field
+	hasSource      bool
+}
+
+func envelopeFieldsOf(s *connectors.Schema) envelopeFields {
+	fop, hasOp := s.Field("op")
+	fa, hasAfter := s.Field("after")
+	_, hasBefore := s.Field("before")
+	if !hasOp || fop.Schema().Type() != connectors.TypeString || !hasAfter || !hasBefore {
+		return envelopeFields{}
+	}
+	e := envelopeFields{ok: true, op: fop, after: fa}
+	e.src, e.hasSource = s.Field("source")
+	return e
+}
+
+// envelopeCached is envelope with the field lookups cached per schema.
+func envelopeCached(r *connectors.Record, cache map[*connectors.Schema]envelopeFields) (op string, after, source part, ok bool) {
 	switch v := r.Value.(type) {
 	case *connectors.Struct:
 		if v == nil {
 			return "", part{}, part{}, false
 		}
 		s := v.Schema()
-		fop, hasOp := s.Field("op")
-		fa, hasAfter := s.Field("after")
-		_, hasBefore := s.Field("before")
-		if !hasOp || fop.Schema().Type() != connectors.TypeString || !hasAfter || !hasBefore {
+		e, cached := cache[s]
+		if !cached {
+			e = envelopeFieldsOf(s)
+			if cache != nil && len(cache) < 4096 {
+				cache[s] = e
+			}
+		}
+		if !e.ok {
 			return "", part{}, part{}, false
 		}
-		op, _ = v.GetFieldWithoutDefault(fop).(string)
-		after = partOf(fa.Schema(), v.GetFieldWithoutDefault(fa))
-		if fs, ok := s.Field("source"); ok {
-			source = partOf(fs.Schema(), v.GetFieldWithoutDefault(fs))
+		op, _ = v.GetFieldWithoutDefault(e.op).(string)
+		after = partOf(e.after.Schema(), v.GetFieldWithoutDefault(e.after))
+		if e.hasSource {
+			source = partOf(e.src.Schema(), v.GetFieldWithoutDefault(e.src))
 		}
 		return op, after, source, true
 	case map[string]any:
@@ -120,7 +148,7 @@ func (t *Sink) classify(r *connectors.Record) (change, error) {
 			return c, nil
 		}
 		c.kind = changeDelete
-	} else if op, after, source, ok := envelope(r); ok {
+	} else if op, after, source, ok := envelopeCached(r, t.envelopes); ok {
 		switch op {
 		case "c", "r", "u":
 			if after.null {
@@ -180,6 +208,12 @@ var sourcePlaceholder = regexp.MustCompile(`\$\{source\.([A-Za-z0-9_]+)\}`)
 // underscores unless Confluent), ${source.<field>} from the envelope's
 // source block, and the lower-case naming strategy.
 func (t *Sink) tableName(r *connectors.Record, source part) (string, error) {
+	bySource := strings.Contains(t.cfg.TableNameFormat, "${source.")
+	if !bySource {
+		if name, ok := t.names[r.Topic]; ok {
+			return name, nil
+		}
+	}
 	topic := r.Topic
 	if t.cfg.ReplaceTopicDots {
 		topic = strings.ReplaceAll(topic, ".", "_")
@@ -210,6 +244,12 @@ func (t *Sink) tableName(r *connectors.Record, source part) (string, error) {
 	}
 	if t.cfg.LowercaseTables {
 		name = strings.ToLower(name)
+	}
+	if !bySource {
+		if t.names == nil || len(t.names) > 10_000 {
+			t.names = map[string]string{}
+		}
+		t.names[r.Topic] = name
 	}
 	return name, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,10 +46,23 @@ type Sink struct {
 	loc      *time.Location
 	collapse bool
 
-	tables   map[string]*table
-	stages   map[string]*stage
-	stageSeq int
-	keyBuf   []byte
+	tables    map[string]*table
+	names     map[string]string // topic → table name, when the format needs only the topic
+	envelopes map[*connectors.Schema]envelopeFields
+	stages    map[string]*stage
+	stageSeq  int
+	keyBuf    []byte
+	// unnestMax is the largest run of rows passed as arrays; larger runs
+	// are COPYed into the stage (measured: COPY wins above a few thousand
+	// rows, unnest below).
+	unnestMax int
+	// isolating is set while a refused batch is bisected: rows then go
+	// through COPY, whose errors name the column.
+	isolating bool
+
+	// flight is the last transaction sent but not yet confirmed (see
+	// finish); at most one.
+	flight *flight
 
 	// pending holds, per partition, the offset of the first record of a
 	// Put that failed: Flush must not commit past it.
@@ -58,9 +72,10 @@ type Sink struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-var (
-	_ connectors.Sink = (*Sink)(nil)
-)
+var _ connectors.Sink = (*Sink)(nil)
+
+// defaultUnnestMax: runs of up to this many rows are passed as arrays.
+const defaultUnnestMax = 2000
 
 // table is a destination table and what the task knows about it.
 type table struct {
@@ -94,12 +109,12 @@ type shape struct {
 
 	version int // table version bound to; 0: unbound
 	bindErr error
-	norms   []normalizer
-	encs    []encoder
+	convs   []converter
 	casts   []string
 	names   []string // column names, for the stage columns c0…
 	stage   *stage
-	stmt    string
+	stmt    string // reads the stage; "" when there is nothing to do
+	unnest  string // reads unnest($1…); "" when the shape cannot use it
 }
 
 // stage is a TEMP staging table of the current connection.
@@ -111,6 +126,15 @@ type stage struct {
 	dirty   bool // has rows in the current transaction
 }
 
+// flight is a pipelined transaction whose outcome is read later, so
+// that the next batch is prepared while the database applies this one.
+type flight struct {
+	results pgx.BatchResults
+	cancel  context.CancelFunc
+	records []connectors.Record // a copy: the runtime may reuse its batch
+	ops     []*op
+}
+
 // op is one record to apply.
 type op struct {
 	kind changeKind
@@ -119,8 +143,8 @@ type op struct {
 	sh   *shape
 	ch   change
 	vals []any
-	ver  int // shape version vals were converted for
-	key  string
+	ver  int  // shape version vals were converted for
+	key  any  // the primary key, for collapsing changes of one row
 	done bool // written or reported: skipped on retries
 }
 
@@ -150,6 +174,10 @@ func (t *Sink) Open(ctx context.Context, sc connectors.SinkContext, config map[s
 	t.loc = cfg.location()
 	t.collapse = cfg.InsertMode != InsertModeInsert && (cfg.PrimaryKeyMode == PKRecordKey || cfg.PrimaryKeyMode == PKRecordValue)
 	t.tables = map[string]*table{}
+	t.envelopes = map[*connectors.Schema]envelopeFields{}
+	if t.unnestMax == 0 {
+		t.unnestMax = defaultUnnestMax
+	}
 	t.pending = map[connectors.TopicPartition]int64{}
 	if t.sleep == nil {
 		t.sleep = sleepCtx
@@ -207,7 +235,11 @@ func (t *Sink) connect(ctx context.Context) error {
 	return nil
 }
 
-// Put writes records and commits them before returning.
+// Put writes records in transactions of batch.size records. All but the
+// last are committed before Put returns; the last is sent pipelined and
+// confirmed by the next Put or Flush (which redo it, isolating refused
+// records, if it failed), so that the database applies one batch while
+// the task prepares the next.
 func (t *Sink) Put(ctx context.Context, records []connectors.Record) error {
 	if len(records) == 0 {
 		return nil
@@ -242,10 +274,13 @@ func coordinates(r *connectors.Record) (connectors.TopicPartition, int64) {
 	return connectors.TopicPartition{Topic: r.Topic, Partition: p}, r.Offset
 }
 
-// Flush returns offsets, except for partitions with records of a failed
-// Put, which are held at the first of them: everything else Put accepted
-// is committed already.
-func (t *Sink) Flush(_ context.Context, offsets map[connectors.TopicPartition]int64) (map[connectors.TopicPartition]int64, error) {
+// Flush waits for the transaction in flight, then returns offsets, except
+// for partitions with records of a failed Put, which are held at the
+// first of them: everything else Put accepted is committed.
+func (t *Sink) Flush(ctx context.Context, offsets map[connectors.TopicPartition]int64) (map[connectors.TopicPartition]int64, error) {
+	if err := t.finish(ctx); err != nil && ctx.Err() == nil {
+		return nil, err
+	}
 	out := make(map[connectors.TopicPartition]int64, len(offsets))
 	for tp, off := range offsets {
 		if p, ok := t.pending[tp]; ok && p < off {
@@ -261,6 +296,9 @@ func (t *Sink) Close(ctx context.Context) error {
 	if t.conn == nil {
 		return nil
 	}
+	if err := t.finish(ctx); err != nil {
+		t.log.Warn("jdbc sink: the last batch was not confirmed before closing; it will be delivered again", "error", err)
+	}
 	err := t.conn.Close(ctx)
 	t.conn = nil
 	if err != nil {
@@ -270,6 +308,9 @@ func (t *Sink) Close(ctx context.Context) error {
 }
 
 func (t *Sink) put(ctx context.Context, records []connectors.Record) error {
+	// The last transaction outlives Put (see flight), and the runtime
+	// reuses its batch: keep a copy.
+	records = slices.Clone(records)
 	buf := make([]op, len(records))
 	ops := make([]*op, 0, len(records))
 	for i := range records {
@@ -299,7 +340,7 @@ func (t *Sink) put(ctx context.Context, records []connectors.Record) error {
 		ops = append(ops, o)
 	}
 	for start := 0; start < len(ops); start += t.cfg.BatchSize {
-		if err := t.writeChunk(ctx, records, ops[start:min(start+t.cfg.BatchSize, len(ops))]); err != nil {
+		if err := t.writeChunk(ctx, records, ops[start:min(start+t.cfg.BatchSize, len(ops))], true); err != nil {
 			return err
 		}
 	}
@@ -398,9 +439,9 @@ func (t *Sink) reject(ctx context.Context, r *connectors.Record, table, column s
 }
 
 // writeChunk writes ops in one transaction, retrying transient failures.
-func (t *Sink) writeChunk(ctx context.Context, records []connectors.Record, ops []*op) error {
+func (t *Sink) writeChunk(ctx context.Context, records []connectors.Record, ops []*op, async bool) error {
 	for attempt := 0; ; attempt++ {
-		err := t.tryChunk(ctx, records, ops)
+		err := t.tryChunk(ctx, records, ops, async)
 		if err == nil {
 			return nil
 		}
@@ -421,6 +462,7 @@ func (t *Sink) writeChunk(ctx context.Context, records []connectors.Record, ops 
 			}
 		}
 		if transient && t.conn != nil {
+			t.dropFlight()
 			_ = t.conn.Close(ctx)
 			t.conn = nil
 		}
@@ -431,63 +473,192 @@ func (t *Sink) writeChunk(ctx context.Context, records []connectors.Record, ops 
 }
 
 // tryChunk is one attempt at writing ops.
-func (t *Sink) tryChunk(ctx context.Context, records []connectors.Record, ops []*op) error {
-	if t.conn == nil || t.conn.IsClosed() {
-		if err := t.connect(ctx); err != nil {
+func (t *Sink) tryChunk(ctx context.Context, records []connectors.Record, ops []*op, async bool) error {
+	// Anything that needs the connection first waits for the flight.
+	if t.needsDB(ops) {
+		if err := t.finish(ctx); err != nil {
 			return err
 		}
-	}
-	// Tables: load, create, evolve, bind shapes.
-	var order []*table
-	byTable := map[*table][]*op{}
-	for _, o := range ops {
-		if o.done {
-			continue
-		}
-		if _, ok := byTable[o.t]; !ok {
-			order = append(order, o.t)
-		}
-		byTable[o.t] = append(byTable[o.t], o)
-	}
-	for _, tb := range order {
-		if err := t.prepareTable(ctx, records, tb, byTable[tb]); err != nil {
-			return err
-		}
-	}
-	// Values.
-	live := make([]*op, 0, len(ops))
-	for _, o := range ops {
-		if o.done {
-			continue
-		}
-		if o.sh != nil {
-			if o.vals == nil || o.ver != o.sh.version {
-				if err := t.convert(&records[o.idx], o); err != nil {
-					o.done = true
-					if err := t.reject(ctx, &records[o.idx], o.t.id.String(), "", err); err != nil {
-						return err
-					}
-					continue
-				}
+		if t.conn == nil || t.conn.IsClosed() {
+			if err := t.connect(ctx); err != nil {
+				return err
 			}
-			if st := o.sh.stage; st != nil && !st.created {
+		}
+		// Tables: load, create, evolve, bind shapes.
+		var order []*table
+		byTable := map[*table][]*op{}
+		for _, o := range ops {
+			if o.done {
+				continue
+			}
+			if _, ok := byTable[o.t]; !ok {
+				order = append(order, o.t)
+			}
+			byTable[o.t] = append(byTable[o.t], o)
+		}
+		for _, tb := range order {
+			if err := t.prepareTable(ctx, records, tb, byTable[tb]); err != nil {
+				return err
+			}
+		}
+		for _, o := range ops {
+			if st := o.stage(); !o.done && st != nil && !st.created {
 				if _, err := t.conn.Exec(ctx, stageSQL(st.name, st.types)); err != nil {
 					return fmt.Errorf("jdbc sink: create staging table: %w", err)
 				}
 				st.created = true
 			}
 		}
+	}
+	// Values: CPU only, while the database works on the flight.
+	live := make([]*op, 0, len(ops))
+	for _, o := range ops {
+		if o.done {
+			continue
+		}
+		if o.sh != nil && (o.vals == nil || o.ver != o.sh.version) {
+			if err := t.convert(&records[o.idx], o); err != nil {
+				o.done = true
+				if err := t.reject(ctx, &records[o.idx], o.t.id.String(), "", err); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		live = append(live, o)
 	}
-	if len(live) == 0 {
-		return nil
-	}
-	err := t.inTx(ctx, func(tx pgx.Tx) error { return t.apply(ctx, tx, live) })
-	if err == nil || !isDataError(err) {
+	if err := t.finish(ctx); err != nil {
 		return err
 	}
+	steps := t.plan(live)
+	if len(steps) == 0 {
+		return nil
+	}
+	if t.canPipeline(steps) {
+		t.send(steps, records, live)
+		if async {
+			return nil
+		}
+		if err := t.finishSent(ctx); err == nil || !isDataError(err) {
+			return err
+		}
+	} else {
+		err := t.inTx(ctx, func(tx pgx.Tx) error { return t.apply(ctx, tx, steps) })
+		if err == nil || !isDataError(err) {
+			return err
+		}
+	}
 	// Some record's data was refused: find it (them) by halves.
+	t.isolating = true
+	defer func() { t.isolating = false }()
 	return t.inTx(ctx, func(tx pgx.Tx) error { return t.bisect(ctx, tx, records, live) })
+}
+
+// needsDB reports whether ops need the connection before their values
+// can be converted: a connection, table definitions, bindings or staging
+// tables are missing.
+func (t *Sink) needsDB(ops []*op) bool {
+	if t.conn == nil || t.conn.IsClosed() {
+		return true
+	}
+	for _, o := range ops {
+		if o.done {
+			continue
+		}
+		if !o.t.loaded || o.sh != nil && o.sh.version != o.t.version {
+			return true
+		}
+		if st := o.stage(); st != nil && !st.created {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *op) stage() *stage {
+	if o.sh == nil {
+		return nil
+	}
+	return o.sh.stage
+}
+
+// send starts steps as one pipelined transaction: BEGIN, the
+// statements, COMMIT, in one round trip; finish reads the outcome.
+func (t *Sink) send(steps []step, records []connectors.Record, ops []*op) {
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	for _, s := range steps {
+		if s.sh == nil {
+			b.Queue(s.sql)
+		} else {
+			b.Queue(s.sh.unnest, columns(s.rows, len(s.sh.cols))...)
+		}
+	}
+	b.Queue("COMMIT")
+	fctx, cancel := context.WithCancel(context.Background())
+	t.flight = &flight{results: t.conn.SendBatch(fctx, b), cancel: cancel, records: records, ops: ops}
+}
+
+// finishSent reads the outcome of the flight just sent, without redoing
+// it on failure.
+func (t *Sink) finishSent(ctx context.Context) error {
+	f := t.flight
+	t.flight = nil
+	return t.settle(ctx, f)
+}
+
+// settle waits for a flight's outcome; on failure the transaction is
+// rolled back.
+func (t *Sink) settle(ctx context.Context, f *flight) error {
+	stop := context.AfterFunc(ctx, f.cancel)
+	err := f.results.Close()
+	stop()
+	f.cancel()
+	if err != nil && !t.conn.IsClosed() && t.conn.PgConn().TxStatus() != 'I' {
+		if _, rerr := t.conn.Exec(ctx, "ROLLBACK"); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("jdbc sink: write interrupted: %w", ctx.Err())
+	}
+	return err
+}
+
+// finish confirms the flight, if any. When it failed, its records are
+// written again synchronously: refused records isolated, transient
+// failures retried. An error means they are not written; Flush then
+// holds their partitions.
+func (t *Sink) finish(ctx context.Context) error {
+	f := t.flight
+	if f == nil {
+		return nil
+	}
+	t.flight = nil
+	err := t.settle(ctx, f)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() == nil {
+		t.log.Debug("jdbc sink: pipelined batch failed, writing it again", "error", err)
+		err = t.writeChunk(ctx, f.records, f.ops, false)
+	}
+	if err != nil {
+		t.hold(f.records)
+		return &flightError{err: err}
+	}
+	return nil
+}
+
+// dropFlight abandons the flight (the connection is being closed): its
+// records are held.
+func (t *Sink) dropFlight() {
+	if f := t.flight; f != nil {
+		t.flight = nil
+		f.cancel()
+		_ = f.results.Close()
+		t.hold(f.records)
+	}
 }
 
 func (t *Sink) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
@@ -518,7 +689,7 @@ func (t *Sink) bisect(ctx context.Context, tx pgx.Tx, records []connectors.Recor
 	if err != nil {
 		return err
 	}
-	err = t.apply(ctx, sp, ops)
+	err = t.apply(ctx, sp, t.plan(ops))
 	if err == nil {
 		return sp.Commit(ctx)
 	}
@@ -552,12 +723,22 @@ type segment struct {
 	up, del  *shape
 	ups      []*op
 	dels     []*op
-	keys     map[string]*op
+	keys     map[any]*op
 }
 
-// apply writes ops (in the open transaction): per table, in order,
-// segment by segment.
-func (t *Sink) apply(ctx context.Context, tx pgx.Tx, ops []*op) error {
+// apply runs steps in tx.
+func (t *Sink) apply(ctx context.Context, tx pgx.Tx, steps []step) error {
+	for _, s := range steps {
+		if err := t.runStep(ctx, tx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// plan turns ops into the statements that apply them: per table, in
+// order, segment by segment.
+func (t *Sink) plan(ops []*op) []step {
 	var order []*table
 	segs := map[*table][]*segment{}
 	for _, o := range ops {
@@ -572,7 +753,7 @@ func (t *Sink) apply(ctx context.Context, tx pgx.Tx, ops []*op) error {
 		newSeg := func() *segment {
 			s := &segment{t: o.t}
 			if t.collapse {
-				s.keys = map[string]*op{}
+				s.keys = map[any]*op{}
 			}
 			list = append(list, s)
 			return s
@@ -599,23 +780,35 @@ func (t *Sink) apply(ctx context.Context, tx pgx.Tx, ops []*op) error {
 		}
 		segs[o.t] = list
 	}
+	var steps []step
 	for _, tb := range order {
 		for _, s := range segs[tb] {
-			if err := t.applySegment(ctx, tx, s); err != nil {
-				return err
-			}
+			steps = t.segmentSteps(s, steps)
 		}
 	}
-	return nil
+	return steps
 }
 
-func (t *Sink) applySegment(ctx context.Context, tx pgx.Tx, s *segment) error {
+// step is one statement of a transaction: a truncate, or a run of rows
+// of one shape.
+type step struct {
+	sql  string // TRUNCATE
+	sh   *shape
+	rows [][]any
+}
+
+// useUnnest says whether a run of n rows of sh goes through unnest
+// rather than the stage.
+func (t *Sink) useUnnest(sh *shape, n int) bool {
+	return sh.unnest != "" && n <= t.unnestMax && !t.isolating
+}
+
+func (t *Sink) segmentSteps(s *segment, steps []step) []step {
 	if s.truncate {
-		if !s.t.meta.exists {
-			return nil
+		if s.t.meta.exists {
+			steps = append(steps, step{sql: truncateSQL(s.t.sql)})
 		}
-		_, err := tx.Exec(ctx, truncateSQL(s.t.sql))
-		return err
+		return steps
 	}
 	live := func(list []*op) [][]any {
 		rows := make([][]any, 0, len(list))
@@ -627,37 +820,65 @@ func (t *Sink) applySegment(ctx context.Context, tx pgx.Tx, s *segment) error {
 		}
 		return rows
 	}
-	if len(s.dels) > 0 && s.t.meta.exists {
-		if err := t.stageAndRun(ctx, tx, s.del, live(s.dels)); err != nil {
-			return err
+	if len(s.dels) > 0 && s.t.meta.exists && s.del.stmt != "" {
+		if rows := live(s.dels); len(rows) > 0 {
+			steps = append(steps, step{sh: s.del, rows: rows})
 		}
 	}
-	if len(s.ups) > 0 {
-		if err := t.stageAndRun(ctx, tx, s.up, live(s.ups)); err != nil {
-			return err
+	if len(s.ups) > 0 && s.up.stmt != "" {
+		if rows := live(s.ups); len(rows) > 0 {
+			steps = append(steps, step{sh: s.up, rows: rows})
 		}
 	}
-	return nil
+	return steps
 }
 
-// stageAndRun copies rows into the shape's staging table and runs its
-// statement.
-func (t *Sink) stageAndRun(ctx context.Context, tx pgx.Tx, sh *shape, rows [][]any) error {
-	if len(rows) == 0 || sh.stmt == "" {
-		return nil
+// columns turns rows into one array per column, for unnest.
+func columns(rows [][]any, n int) []any {
+	out := make([]any, n)
+	flat := make([]any, n*len(rows))
+	for c := 0; c < n; c++ {
+		col := flat[c*len(rows) : (c+1)*len(rows) : (c+1)*len(rows)]
+		for i, r := range rows {
+			col[i] = r[c]
+		}
+		out[c] = col
 	}
-	st := sh.stage
+	return out
+}
+
+// runStep executes a step in tx.
+func (t *Sink) runStep(ctx context.Context, tx pgx.Tx, s step) error {
+	if s.sh == nil {
+		_, err := tx.Exec(ctx, s.sql)
+		return err
+	}
+	if t.useUnnest(s.sh, len(s.rows)) {
+		_, err := tx.Exec(ctx, s.sh.unnest, columns(s.rows, len(s.sh.cols))...)
+		return err
+	}
+	st := s.sh.stage
 	if st.dirty {
 		if _, err := tx.Exec(ctx, "TRUNCATE "+st.name); err != nil {
 			return err
 		}
 	}
 	st.dirty = true
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{st.name}, st.cols, pgx.CopyFromRows(rows)); err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{st.name}, st.cols, pgx.CopyFromRows(s.rows)); err != nil {
 		return err
 	}
-	_, err := tx.Exec(ctx, sh.stmt)
+	_, err := tx.Exec(ctx, s.sh.stmt)
 	return err
+}
+
+// canPipeline reports whether no step needs COPY.
+func (t *Sink) canPipeline(steps []step) bool {
+	for _, s := range steps {
+		if s.sh != nil && !t.useUnnest(s.sh, len(s.rows)) {
+			return false
+		}
+	}
+	return true
 }
 
 // convert computes an op's column values for its shape's binding.
@@ -678,10 +899,7 @@ func (t *Sink) convert(r *connectors.Record, o *op) error {
 			vals[i] = nil
 			continue
 		}
-		c, err := sh.norms[i](v)
-		if err == nil && c != nil {
-			c, err = sh.encs[i](c)
-		}
+		c, err := sh.convs[i](v)
 		if err != nil {
 			return &columnError{column: sc.name, err: fmt.Errorf("field %s: %w", sc.field, err)}
 		}
@@ -694,9 +912,16 @@ func (t *Sink) convert(r *connectors.Record, o *op) error {
 	return nil
 }
 
-// encodeKey renders the primary key values of a row as a map key; equal
-// keys mean the same row.
-func (t *Sink) encodeKey(vals []any, idx []int) string {
+// encodeKey returns the primary key values of a row as a map key; equal
+// keys mean the same row. A single column of a comparable scalar type is
+// its own key; anything else is rendered into a string.
+func (t *Sink) encodeKey(vals []any, idx []int) any {
+	if len(idx) == 1 {
+		switch v := vals[idx[0]].(type) {
+		case int64, int32, int16, string, bool, pgtype.UUID:
+			return v
+		}
+	}
 	b := t.keyBuf[:0]
 	for _, i := range idx {
 		switch x := vals[i].(type) {

@@ -85,9 +85,11 @@ func dbzConfig() map[string]string {
 	}
 }
 
-func TestDebeziumEnvelopes(t *testing.T) {
+func TestDebeziumEnvelopes(t *testing.T) { bothPaths(t, testDebeziumEnvelopes) }
+
+func testDebeziumEnvelopes(t *testing.T, path func(*Sink)) {
 	db := newDB(t)
-	task := openTask(t, db, dbzConfig(), nil)
+	task := openTask(t, db, dbzConfig(), nil, path)
 	q := "SELECT id, name, qty FROM srv_public_orders"
 
 	putFlush(t, task,
@@ -164,7 +166,7 @@ func TestFlatRecordsInsertUpsertUpdate(t *testing.T) {
 		putFlush(t, task, r(1, "one"), r(2, "two"))
 		equalRows(t, "inserted", db.dump(t, q), []string{"1|one|7", "2|two|7"})
 		// Insert mode is not idempotent: a replay violates the key.
-		err := task.Put(context.Background(), []connectors.Record{r(1, "again")})
+		err := putErr(task, r(1, "again"))
 		var re *RecordError
 		if !errors.As(err, &re) || re.Table != `"items"` || !strings.Contains(err.Error(), "duplicate key") {
 			t.Fatalf("replayed insert: %v", err)
@@ -237,16 +239,18 @@ func TestAutoEvolve(t *testing.T) {
 	db.exec(t, "CREATE TABLE fixed (id int PRIMARY KEY, a text)")
 	strict := openTask(t, db, map[string]string{connectors.KeyConnectorClass: ConfluentClass, KeyInsertMode: "upsert",
 		KeyPKMode: "record_value", KeyPKFields: "id", KeyTableNameFormat: "fixed"}, nil)
-	err := strict.Put(context.Background(), []connectors.Record{rec("evo", nil, nil, v2, mustStruct(t, v2, int32(2), "y", int64(7), "z"))})
+	err := putErr(strict, rec("evo", nil, nil, v2, mustStruct(t, v2, int32(2), "y", int64(7), "z")))
 	var re *RecordError
 	if !errors.As(err, &re) || re.Column != "b" || !errors.Is(err, ErrColumnMissing) || !strings.Contains(err.Error(), "auto.evolve") {
 		t.Fatalf("missing column: %v", err)
 	}
 }
 
-func TestReplayIsIdempotent(t *testing.T) {
+func TestReplayIsIdempotent(t *testing.T) { bothPaths(t, testReplayIsIdempotent) }
+
+func testReplayIsIdempotent(t *testing.T, path func(*Sink)) {
 	db := newDB(t)
-	task := openTask(t, db, dbzConfig(), nil)
+	task := openTask(t, db, dbzConfig(), nil, path)
 	var batch []connectors.Record
 	for i := int32(1); i <= 200; i++ {
 		batch = append(batch, dbz(t, "c", i, nil, row(i, "n", int64(i))))
@@ -267,19 +271,21 @@ func TestReplayIsIdempotent(t *testing.T) {
 	// pieces and whole, and through a new task.
 	putFlush(t, task, batch[:100]...)
 	putFlush(t, task, batch[100:]...)
-	again := openTask(t, db, dbzConfig(), nil)
+	again := openTask(t, db, dbzConfig(), nil, path)
 	putFlush(t, again, batch...)
 	equalRows(t, "after replays", db.dump(t, q), first)
 }
 
-func TestPoisonRecordGoesToErrant(t *testing.T) {
+func TestPoisonRecordGoesToErrant(t *testing.T) { bothPaths(t, testPoisonRecordGoesToErrant) }
+
+func testPoisonRecordGoesToErrant(t *testing.T, path func(*Sink)) {
 	db := newDB(t)
 	db.exec(t, "CREATE TABLE srv_public_orders (id int PRIMARY KEY, name varchar(5), qty bigint CHECK (qty >= 0))")
 	errant := &errantLog{}
 	cfg := dbzConfig()
 	cfg[KeySchemaEvolution] = "none"
 	cfg[KeyBatchSize] = "50"
-	task := openTask(t, db, cfg, errant)
+	task := openTask(t, db, cfg, errant, path)
 	var batch []connectors.Record
 	for i := int32(1); i <= 120; i++ {
 		name, qty := "ok", int64(i)
@@ -311,10 +317,10 @@ func TestPoisonRecordGoesToErrant(t *testing.T) {
 	}
 
 	// Without a dead letter queue the task fails, naming table, column and record.
-	strict := openTask(t, db, cfg, nil)
+	strict := openTask(t, db, cfg, nil, path)
 	fine := dbz(t, "c", 499, nil, row(499, "fine", int64(1)))
 	bad := dbz(t, "c", 500, nil, row(500, "much too long", int64(1)))
-	err := strict.Put(context.Background(), []connectors.Record{fine, bad})
+	err := putErr(strict, fine, bad)
 	var re *RecordError
 	if !errors.As(err, &re) || re.Column != "name" || re.Offset != bad.Offset || re.Topic != ordersTopic {
 		t.Fatalf("Put with a poison record and no DLQ: %v", err)

@@ -185,7 +185,7 @@ func (t *Sink) bind(tb *table, sh *shape) {
 	sh.version = tb.version
 	sh.bindErr = nil
 	n := len(sh.cols)
-	sh.norms, sh.encs = make([]normalizer, n), make([]encoder, n)
+	sh.convs = make([]converter, n)
 	sh.casts, sh.names = make([]string, n), make([]string, n)
 	types := make([]string, n)
 	var pk []string
@@ -198,9 +198,8 @@ func (t *Sink) bind(tb *table, sh *shape) {
 				ErrColumnMissing, tb.id.String(), sc.name, sc.field, t.autoEvolveKey())}
 			return
 		}
-		sh.norms[i] = normalizerFor(sc.schema)
-		enc, binary := encoderFor(c.oid, t.loc)
-		sh.encs[i] = enc
+		conv, binary := converterFor(sc.schema, c.oid, t.loc)
+		sh.convs[i] = conv
 		if binary {
 			types[i] = c.typ
 		} else {
@@ -221,13 +220,38 @@ func (t *Sink) bind(tb *table, sh *shape) {
 		return
 	}
 	sh.stage = t.stageFor(types)
-	switch {
-	case sh.kind == changeDelete:
-		sh.stmt = deleteSQL(tb.sql, sh.names, sh.casts, sh.stage.name, t.q)
-	case t.cfg.InsertMode == InsertModeUpdate:
-		sh.stmt = updateSQL(tb.sql, sh.names, sh.casts, sh.pkIdx, sh.stage.name, t.q)
-	default:
-		sh.stmt = upsertSQL(tb.sql, sh.names, sh.casts, pk, sh.stage.name, t.q, t.cfg.InsertMode == InsertModeUpsert)
+	// Array columns cannot go through unnest (it would flatten them):
+	// such shapes always use the stage.
+	// Arrays are cast to the base type, without modifier: an explicit cast
+	// to varchar(5) would truncate silently where the insert must fail.
+	unnestOK := true
+	utypes := make([]string, n)
+	for i := range sh.cols {
+		c := tb.meta.cols[sh.names[i]]
+		if arrayElem(c.oid) != 0 {
+			unnestOK = false
+		}
+		utypes[i] = "text"
+		if sh.casts[i] == "" {
+			utypes[i] = c.base
+		}
+	}
+	build := func(from string) string {
+		switch {
+		case sh.kind == changeDelete:
+			return deleteSQL(tb.sql, sh.names, sh.casts, from, t.q)
+		case t.cfg.InsertMode == InsertModeUpdate:
+			return updateSQL(tb.sql, sh.names, sh.casts, sh.pkIdx, from, t.q)
+		}
+		return upsertSQL(tb.sql, sh.names, sh.casts, pk, from, t.q, t.cfg.InsertMode == InsertModeUpsert)
+	}
+	sh.stmt = build(stageFrom(sh.stage.name))
+	sh.unnest = ""
+	if unnestOK {
+		sh.unnest = build(unnestFrom(utypes))
+	}
+	if sh.stmt == "" {
+		sh.unnest = "" // an update with nothing to set
 	}
 }
 
