@@ -13,8 +13,8 @@ DATA_DIR  ?= ./sluice-data
 build: ## Build the sluice binary into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/sluice ./cmd/sluice
 
-run: build ## Run a broker on 127.0.0.1:9092 with data in ./sluice-data
-	$(BIN)/sluice broker --listen 127.0.0.1:9092 --data-dir $(DATA_DIR)
+run: build ## Run a worker: REST API on :8083, embedded broker on 127.0.0.1:9092, data in ./sluice-data
+	$(BIN)/sluice worker --set data.dir=$(DATA_DIR)
 
 test: build ## All tests, with the race detector, integration tests included
 	@pgdir=$$(mktemp -d /tmp/sluice-test.XXXXXX); chmod 755 $$pgdir; \
