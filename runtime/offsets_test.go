@@ -53,8 +53,9 @@ func TestOffsetsAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msg != "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector "+
-		"manages offsets externally, they will need to be manually altered in the system that the connector uses." {
+	// FileStreamSink implements SinkOffsetsAlterer and manages no offsets
+	// of its own.
+	if msg != "The offsets for this connector have been altered successfully" {
 		t.Errorf("message: %q", msg)
 	}
 	offs, _ := h.Offsets(ctx, "local-file-sink")
@@ -118,5 +119,35 @@ func TestOffsetsAPI(t *testing.T) {
 	}
 	if offs, _ := h.Offsets(ctx, "local-file-source"); len(offs.Offsets) != 0 {
 		t.Errorf("source offsets after reset: %+v", offs)
+	}
+}
+
+// TestOffsetsMessageWithoutAlterer: a connector without the alterOffsets
+// hook gets Kafka's "framework-managed" message.
+func TestOffsetsMessageWithoutAlterer(t *testing.T) {
+	w := startWorker(t)
+	h := w.Herder()
+	ctx := ctxT(t)
+	if _, err := h.CreateConnector(ctx, "plain", map[string]string{"connector.class": "test.Flaky"}, TargetStopped); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, h, "plain", StateStopped, 0)
+	msg, err := h.AlterOffsets(ctx, "plain", ConnectorOffsets{Offsets: []ConnectorOffset{
+		{Partition: map[string]any{"p": "x"}, Offset: map[string]any{"o": 1.0}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg != "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector "+
+		"manages offsets externally, they will need to be manually altered in the system that the connector uses." {
+		t.Errorf("alter message: %q", msg)
+	}
+	offs, _ := h.Offsets(ctx, "plain")
+	if len(offs.Offsets) != 1 || offs.Offsets[0].Partition["p"] != "x" || fmt.Sprint(offs.Offsets[0].Offset["o"]) != "1" {
+		t.Errorf("offsets: %+v", offs)
+	}
+	msg, err = h.ResetOffsets(ctx, "plain")
+	if err != nil || msg != "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector "+
+		"manages offsets externally, they will need to be manually reset in the system that the connector uses." {
+		t.Errorf("reset: %q %v", msg, err)
 	}
 }
