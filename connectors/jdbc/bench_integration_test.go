@@ -6,7 +6,10 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"os"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -106,8 +109,9 @@ func BenchmarkSinkApply(b *testing.B) {
 					cfg[KeyBatchSize] = strconv.Itoa(max(putSize, DebeziumBatchSize))
 					task := openTask(b, db, cfg, nil, withPath(path.unnestMax))
 					recs0, _ := benchRecords(b, benchRows, 0)
-					var sinkTime time.Duration
+					var sinkTime, clientCPU, serverCPU time.Duration
 					var copyRates []float64
+					pid := int(task.conn.PgConn().PID())
 					for i := 0; i < b.N; i++ {
 						b.StopTimer()
 						gen := i + 1
@@ -116,13 +120,21 @@ func BenchmarkSinkApply(b *testing.B) {
 						} else if i == 0 {
 							db.exec(b, "TRUNCATE srv_public_bench")
 							putAll(b, task, recs0, 5000)
+							if _, err := task.Flush(ctx, nil); err != nil {
+								b.Fatal(err)
+							}
 						}
 						recs, raw := benchRecords(b, benchRows, gen)
 						copyRates = append(copyRates, copyRate(b, raw))
 						b.StartTimer()
-						start := time.Now()
+						start, c0, s0 := time.Now(), processCPU(), backendCPU(pid)
 						putAll(b, task, recs, putSize)
+						if _, err := task.Flush(ctx, nil); err != nil {
+							b.Fatal(err)
+						}
 						sinkTime += time.Since(start)
+						clientCPU += processCPU() - c0
+						serverCPU += backendCPU(pid) - s0
 					}
 					b.StopTimer()
 					var n int
@@ -139,6 +151,11 @@ func BenchmarkSinkApply(b *testing.B) {
 					b.ReportMetric(copyAvg, "copy-rows/s")
 					b.ReportMetric(rate/copyAvg, "ratio")
 					b.ReportMetric(0, "ns/op")
+					rows := float64(b.N * benchRows)
+					b.ReportMetric(float64(clientCPU.Nanoseconds())/rows, "client-cpu-ns/row")
+					if serverCPU > 0 {
+						b.ReportMetric(float64(serverCPU.Nanoseconds())/rows, "server-cpu-ns/row")
+					}
 					b.Logf("%s put=%d path=%s: sink %.0f rows/s, raw COPY %.0f rows/s, ratio %.2f", mode, putSize, path.name, rate, copyAvg, rate/copyAvg)
 				})
 			}
@@ -152,4 +169,30 @@ func putAll(tb testing.TB, task *Sink, recs []connectors.Record, putSize int) {
 			tb.Fatalf("Put: %v", err)
 		}
 	}
+}
+
+// processCPU is the CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// backendCPU is the CPU time of a PostgreSQL backend on this machine
+// (0 when /proc cannot tell).
+func backendCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	sy, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+sy) * time.Second / 100 // USER_HZ
 }

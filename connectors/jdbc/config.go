@@ -108,6 +108,8 @@ const (
 	KeyMaxRetries        = "max.retries"          // Confluent
 	KeyRetryBackoffMs    = "retry.backoff.ms"     // Confluent
 
+	KeyUnavailablePlaceholder = "unavailable.value.placeholder" // Sluice (the Debezium source's key)
+
 	KeyDatabaseTimeZone = "database.time_zone" // Debezium
 	KeyDBTimezone       = "db.timezone"        // Confluent
 	KeyDialectName      = "dialect.name"       // Confluent
@@ -182,6 +184,10 @@ func (m PrimaryKeyMode) String() string {
 	}
 	return "unknown"
 }
+
+// DefaultUnavailablePlaceholder is Debezium's default
+// unavailable.value.placeholder.
+const DefaultUnavailablePlaceholder = "__debezium_unavailable_value"
 
 // DefaultKafkaPKFields are the column names of primary.key.mode=kafka when
 // no fields are given, as in both Java sinks.
@@ -284,6 +290,13 @@ type Config struct {
 	// AllowViews lets the sink write to views. Key: table.types
 	// (Confluent) listing VIEW; default false.
 	AllowViews bool `json:"table.types"`
+	// UnavailablePlaceholder is Debezium's stand-in for an unchanged
+	// TOASTed value: in upsert and update modes a text or bytea column
+	// receiving it keeps its current value. Key:
+	// unavailable.value.placeholder (Sluice; the Debezium source
+	// connector's key); default __debezium_unavailable_value; empty turns
+	// this off.
+	UnavailablePlaceholder string `json:"unavailable.value.placeholder"`
 	// ApplyDefaults writes a field's schema default when its value is null,
 	// as Kafka's Struct.get does (Confluent); Debezium writes the null.
 	ApplyDefaults bool `json:"-"`
@@ -303,6 +316,8 @@ func DefaultConfig(f Flavor) Config {
 		MaxRetries:         DebeziumMaxRetries,
 		RetryBackoff:       DebeziumRetryDelay,
 		TimeZone:           "UTC",
+
+		UnavailablePlaceholder: DefaultUnavailablePlaceholder,
 	}
 	if f == FlavorConfluent {
 		c.ConnectionAttempts = 3
@@ -384,12 +399,16 @@ func ConfigDef(f Flavor) *connectors.ConfigDef {
 			"update (UPDATE by primary key)."})
 	def(connectors.ConfigKey{Name: KeyBatchSize, Type: connectors.ConfigInt, Default: int32(batch),
 		Validator: connectors.AtLeast(1), Importance: connectors.ImportanceMedium, Group: groupWrites, Order: next(),
-		Doc: "The most records written in one transaction. Each Put is written and committed before it returns; " +
-			"raise consumer.override.max.poll.records to get larger batches."})
+		Doc: "The most records written in one transaction. A transaction never spans two Puts: " +
+			"raise consumer.override.max.poll.records too for larger batches."})
 	def(connectors.ConfigKey{Name: KeyDeleteEnabled, Type: connectors.ConfigBoolean, Default: false,
 		Importance: connectors.ImportanceMedium, Group: groupWrites, Order: next(),
 		Doc: "Whether tombstones (null values) and Debezium delete events delete the row by key. " +
 			"Requires the primary key mode to be record_key."})
+	def(connectors.ConfigKey{Name: KeyUnavailablePlaceholder, Type: connectors.ConfigString, Default: DefaultUnavailablePlaceholder,
+		Importance: connectors.ImportanceLow, Group: groupWrites, Order: next(),
+		Doc: "(Sluice) Debezium's placeholder for an unchanged TOASTed value (the source connector's setting of the same name): " +
+			"in upsert and update modes a text or bytea column receiving it keeps its current value instead. Empty turns this off."})
 	if !confluent {
 		def(connectors.ConfigKey{Name: KeyTruncateEnabled, Type: connectors.ConfigBoolean, Default: false,
 			Importance: connectors.ImportanceLow, Group: groupWrites, Order: next(),
@@ -445,11 +464,11 @@ func ConfigDef(f Flavor) *connectors.ConfigDef {
 	if !confluent {
 		def(connectors.ConfigKey{Name: KeyFieldIncludeList, Type: connectors.ConfigList, Default: []string{},
 			Validator: regexList{}, Importance: connectors.ImportanceMedium, Group: groupMapping, Order: next(),
-			Doc: "Regular expressions (anchored) over \"<topic>:<field>\" or \"<field>\" naming the value fields to write; " +
+			Doc: "Regular expressions (anchored) over topic:field or field naming the value fields to write; " +
 				"empty writes all. Not together with field.exclude.list."})
 		def(connectors.ConfigKey{Name: KeyFieldExcludeList, Type: connectors.ConfigList, Default: []string{},
 			Validator: regexList{}, Importance: connectors.ImportanceMedium, Group: groupMapping, Order: next(),
-			Doc: "Regular expressions (anchored) over \"<topic>:<field>\" or \"<field>\" naming value fields not to write."})
+			Doc: "Regular expressions (anchored) over topic:field or field naming value fields not to write."})
 		def(connectors.ConfigKey{Name: KeyDatabaseTimeZone, Type: connectors.ConfigString, Default: "UTC",
 			Validator: timeZoneValidator{}, Importance: connectors.ImportanceMedium, Group: groupMapping, Order: next(),
 			Doc: "Time zone in which Timestamp values are written to timestamp (without time zone) columns."})
@@ -588,6 +607,7 @@ func ParseFlavor(f Flavor, props map[string]string) (Config, error) {
 		cfg.TruncateEnabled = c.Bool(KeyTruncateEnabled)
 	}
 	cfg.BatchSize = c.Int(KeyBatchSize)
+	cfg.UnavailablePlaceholder = c.String(KeyUnavailablePlaceholder)
 
 	cfg.TableNameFormat = c.String(KeyTableNameFormat)
 	if _, ok := d.Key(KeyCollectionNameFormat); ok && c.String(KeyCollectionNameFormat) != "" {

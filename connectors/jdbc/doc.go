@@ -26,9 +26,12 @@
 // is what applying every change in turn would leave: replays are
 // idempotent, so at-least-once delivery gives exactly-once results.
 //
-// Put commits what it was given before returning, one transaction per
-// batch.size records; Flush reports the offsets (held back only for the
-// records of a Put that failed). A record the database refuses is found
+// Transactions hold at most batch.size records. Small runs of rows are
+// passed as one array parameter per column (unnest) and the transaction
+// is pipelined in one round trip; its outcome is read by the next Put or
+// by Flush, so the database works while the task converts the next
+// batch. Large runs are COPYed into a TEMP staging table. Flush reports
+// offsets only up to what is committed. A record the database refuses is found
 // by applying halves of the transaction under savepoints, and reported to
 // the dead letter queue (SinkContext.Errant) or fails the task with a
 // RecordError naming table, column and record. Transient failures are

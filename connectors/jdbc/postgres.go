@@ -261,11 +261,15 @@ func unnestFrom(types []string) string {
 // upsertSQL: INSERT … SELECT … ON CONFLICT (pk) DO UPDATE / DO NOTHING.
 // With no pk it is a plain INSERT … SELECT. from is the FROM item of
 // the rows, aliased s with columns c0, c1, ….
-func upsertSQL(table string, cols []string, casts []string, pk []string, from string, q quoter, conflict bool) string {
+//
+// keep[i], when not empty, is an SQL literal (Debezium's placeholder for
+// an unchanged TOASTed value): a row whose column i holds it keeps its
+// current value instead.
+func upsertSQL(table string, cols []string, casts []string, pk []string, from string, q quoter, conflict bool, keep []string) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO ")
 	b.WriteString(table)
-	b.WriteString(" (")
+	b.WriteString(" AS t (")
 	for i, c := range cols {
 		if i > 0 {
 			b.WriteString(", ")
@@ -297,10 +301,15 @@ func upsertSQL(table string, cols []string, casts []string, pk []string, from st
 	for _, p := range pk {
 		isPK[p] = true
 	}
-	for _, c := range cols {
-		if !isPK[c] {
-			set = append(set, q.ident(c)+" = EXCLUDED."+q.ident(c))
+	for i, c := range cols {
+		if isPK[c] {
+			continue
 		}
+		v := "EXCLUDED." + q.ident(c)
+		if keep != nil && keep[i] != "" {
+			v = "CASE WHEN " + v + " = " + keep[i] + " THEN t." + q.ident(c) + " ELSE " + v + " END"
+		}
+		set = append(set, q.ident(c)+" = "+v)
 	}
 	if len(set) == 0 {
 		b.WriteString("DO NOTHING")
@@ -313,7 +322,7 @@ func upsertSQL(table string, cols []string, casts []string, pk []string, from st
 
 // updateSQL: UPDATE t SET … FROM stage s WHERE t.pk = s.pk; "" when
 // there is nothing to set.
-func updateSQL(table string, cols []string, casts []string, pkIdx []int, from string, q quoter) string {
+func updateSQL(table string, cols []string, casts []string, pkIdx []int, from string, q quoter, keep []string) string {
 	isPK := map[int]bool{}
 	for _, i := range pkIdx {
 		isPK[i] = true
@@ -322,6 +331,9 @@ func updateSQL(table string, cols []string, casts []string, pkIdx []int, from st
 	for i, c := range cols {
 		if isPK[i] {
 			where = append(where, "t."+q.ident(c)+" = "+stageCol(i, casts[i]))
+		} else if keep != nil && keep[i] != "" {
+			v := stageCol(i, casts[i])
+			set = append(set, q.ident(c)+" = CASE WHEN "+v+" = "+keep[i]+" THEN t."+q.ident(c)+" ELSE "+v+" END")
 		} else {
 			set = append(set, q.ident(c)+" = "+stageCol(i, casts[i]))
 		}

@@ -22,8 +22,10 @@ import (
 //
 // Put classifies each record (flat row, Debezium change event, tombstone),
 // groups the batch by table, and writes it in transactions of at most
-// batch.size records; it returns once they are committed, so Flush only
-// has to report offsets. Within a table, the changes of one transaction
+// batch.size records. The last transaction of a Put is sent pipelined
+// and confirmed by the next Put or by Flush, so PostgreSQL applies it
+// while the task prepares the next batch; Flush reports offsets only up
+// to what is committed. Within a table, the changes of one transaction
 // are applied in order: with a primary key in upsert and update modes the
 // last change per key wins (what applying them one by one would leave),
 // so replaying a batch leaves the table as it was.
@@ -113,8 +115,10 @@ type shape struct {
 	casts   []string
 	names   []string // column names, for the stage columns c0…
 	stage   *stage
-	stmt    string // reads the stage; "" when there is nothing to do
-	unnest  string // reads unnest($1…); "" when the shape cannot use it
+	keep    []string // per column: the TOAST placeholder literal, or ""
+	keepVal []any    // per column: the placeholder as converted, or nil
+	stmt    string   // reads the stage; "" when there is nothing to do
+	unnest  string   // reads unnest($1…); "" when the shape cannot use it
 }
 
 // stage is a TEMP staging table of the current connection.
@@ -776,6 +780,9 @@ func (t *Sink) plan(ops []*op) []step {
 			cur.dels = append(cur.dels, o)
 		}
 		if cur != nil && cur.keys != nil {
+			if prev := cur.keys[o.key]; prev != nil && o.sh.keep != nil && prev.sh == o.sh && prev.kind == changeUpsert && o.kind == changeUpsert {
+				fillPlaceholders(o, prev)
+			}
 			cur.keys[o.key] = o
 		}
 		segs[o.t] = list
@@ -787,6 +794,32 @@ func (t *Sink) plan(ops []*op) []step {
 		}
 	}
 	return steps
+}
+
+// fillPlaceholders gives o, which replaces prev in a batch, prev's values
+// where o has Debezium's unchanged-TOAST placeholder: the row keeps what
+// prev would have written.
+func fillPlaceholders(o, prev *op) {
+	for i, ph := range o.sh.keepVal {
+		if ph == nil || o.vals[i] == nil || prev.vals[i] == nil {
+			continue
+		}
+		if isPlaceholder(o.vals[i], ph) && !isPlaceholder(prev.vals[i], ph) {
+			o.vals[i] = prev.vals[i]
+		}
+	}
+}
+
+func isPlaceholder(v, ph any) bool {
+	switch p := ph.(type) {
+	case string:
+		s, ok := v.(string)
+		return ok && s == p
+	case []byte:
+		b, ok := v.([]byte)
+		return ok && string(b) == string(p)
+	}
+	return false
 }
 
 // step is one statement of a transaction: a truncate, or a run of rows

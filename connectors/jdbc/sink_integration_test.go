@@ -480,3 +480,38 @@ func TestCancelledPutHoldsOffsets(t *testing.T) {
 	}
 	putFlush(t, task, r) // redelivered: written, and Flush no longer holds
 }
+
+// TestToastPlaceholderKeepsValue: Debezium sends unchanged TOASTed
+// columns as __debezium_unavailable_value; the row keeps its value.
+func TestToastPlaceholderKeepsValue(t *testing.T) { bothPaths(t, testToastPlaceholderKeepsValue) }
+
+func testToastPlaceholderKeepsValue(t *testing.T, path func(*Sink)) {
+	db := newDB(t)
+	task := openTask(t, db, dbzConfig(), nil, path)
+	const ph = DefaultUnavailablePlaceholder
+	q := "SELECT id, name, qty FROM srv_public_orders"
+	putFlush(t, task, dbz(t, "c", 1, nil, row(1, "big text", int64(1))))
+	putFlush(t, task, dbz(t, "u", 1, nil, row(1, ph, int64(2))))
+	equalRows(t, "placeholder in a later batch", db.dump(t, q), []string{"1|big text|2"})
+	// Insert and placeholder update in one batch: the inserted value stays.
+	putFlush(t, task, dbz(t, "c", 2, nil, row(2, "other", int64(1))), dbz(t, "u", 2, nil, row(2, ph, int64(3))))
+	equalRows(t, "placeholder in the same batch", db.dump(t, q), []string{"1|big text|2", "2|other|3"})
+	// Turned off, the placeholder is written as it is.
+	cfg := dbzConfig()
+	cfg[KeyUnavailablePlaceholder] = ""
+	plain := openTask(t, db, cfg, nil, path)
+	putFlush(t, plain, dbz(t, "u", 1, nil, row(1, ph, int64(4))))
+	equalRows(t, "placeholder off", db.dump(t, q), []string{"1|" + ph + "|4", "2|other|3"})
+}
+
+func TestToastPlaceholderBytea(t *testing.T) {
+	db := newDB(t)
+	db.exec(t, "CREATE TABLE blobs (id int PRIMARY KEY, b bytea, n int)")
+	schema := connectors.StructSchema().Field("id", connectors.Int32Schema).Field("b", connectors.OptionalBytesSchema).
+		Field("n", connectors.Int32Schema).MustBuild()
+	task := openTask(t, db, map[string]string{connectors.KeyConnectorClass: ConfluentClass, KeyInsertMode: "upsert",
+		KeyPKMode: "record_value", KeyPKFields: "id"}, nil)
+	putFlush(t, task, rec("blobs", nil, nil, schema, mustStruct(t, schema, int32(1), []byte{1, 2}, int32(1))))
+	putFlush(t, task, rec("blobs", nil, nil, schema, mustStruct(t, schema, int32(1), []byte(DefaultUnavailablePlaceholder), int32(2))))
+	equalRows(t, "bytea placeholder", db.dump(t, "SELECT id, encode(b, 'hex'), n FROM blobs"), []string{"1|0102|2"})
+}

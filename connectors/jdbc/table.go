@@ -2,9 +2,12 @@ package jdbc
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/sluicedata/sluice/connectors"
 )
@@ -236,14 +239,39 @@ func (t *Sink) bind(tb *table, sh *shape) {
 			utypes[i] = c.base
 		}
 	}
+	// Debezium's placeholder for unchanged TOASTed values must not
+	// overwrite the real value (text and bytea columns).
+	sh.keep, sh.keepVal = nil, nil
+	if ph := t.cfg.UnavailablePlaceholder; ph != "" && sh.kind == changeUpsert {
+		for i := range sh.cols {
+			c := tb.meta.cols[sh.names[i]]
+			var lit string
+			var val any
+			switch c.oid {
+			case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID:
+				lit, val = quoteLiteral(ph), ph
+			case pgtype.ByteaOID:
+				lit, val = `'\x`+hex.EncodeToString([]byte(ph))+`'::bytea`, []byte(ph)
+			default:
+				continue
+			}
+			if sh.cols[i].pk {
+				continue
+			}
+			if sh.keep == nil {
+				sh.keep, sh.keepVal = make([]string, n), make([]any, n)
+			}
+			sh.keep[i], sh.keepVal[i] = lit, val
+		}
+	}
 	build := func(from string) string {
 		switch {
 		case sh.kind == changeDelete:
 			return deleteSQL(tb.sql, sh.names, sh.casts, from, t.q)
 		case t.cfg.InsertMode == InsertModeUpdate:
-			return updateSQL(tb.sql, sh.names, sh.casts, sh.pkIdx, from, t.q)
+			return updateSQL(tb.sql, sh.names, sh.casts, sh.pkIdx, from, t.q, sh.keep)
 		}
-		return upsertSQL(tb.sql, sh.names, sh.casts, pk, from, t.q, t.cfg.InsertMode == InsertModeUpsert)
+		return upsertSQL(tb.sql, sh.names, sh.casts, pk, from, t.q, t.cfg.InsertMode == InsertModeUpsert, sh.keep)
 	}
 	sh.stmt = build(stageFrom(sh.stage.name))
 	sh.unnest = ""
