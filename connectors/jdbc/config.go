@@ -58,7 +58,9 @@ func (f Flavor) String() string {
 
 // FlavorOf returns the flavour for a connector.class value: Debezium's
 // and Confluent's class names select theirs, anything else (the alias,
-// or an empty class) is FlavorSluice.
+// or an empty class) is FlavorSluice. (A connector made for one flavour
+// keeps it for classes other than the three names, e.g. a simple-name
+// alias.)
 func FlavorOf(class string) Flavor {
 	switch strings.TrimSpace(class) {
 	case DebeziumClass:

@@ -352,3 +352,23 @@ func TestConnectorTaskConfigs(t *testing.T) {
 		t.Errorf("ValidateConfig does not report delete.enabled: %+v", vals)
 	}
 }
+
+func TestFlavorFor(t *testing.T) {
+	for _, c := range []struct {
+		own   Flavor
+		class string
+		want  Flavor
+	}{
+		{0, DebeziumClass, FlavorDebezium},
+		{0, ConfluentClass, FlavorConfluent},
+		{0, Alias, FlavorSluice},
+		{0, "", FlavorSluice},
+		{FlavorDebezium, Alias, FlavorSluice},
+		{FlavorConfluent, "JdbcSinkConnector", FlavorConfluent},
+		{FlavorDebezium, ConfluentClass, FlavorConfluent},
+	} {
+		if got := flavorFor(c.own, c.class); got != c.want {
+			t.Errorf("flavorFor(%v, %q) = %v, want %v", c.own, c.class, got, c.want)
+		}
+	}
+}

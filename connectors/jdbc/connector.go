@@ -3,6 +3,7 @@ package jdbc
 import (
 	"context"
 	"maps"
+	"strings"
 
 	"github.com/sluicedata/sluice/connectors"
 )
@@ -38,13 +39,19 @@ func NewFlavorConnector(f Flavor) connectors.SinkConnector { return &Connector{f
 func (c *Connector) Version() string { return "sluice-jdbc-sink-1" }
 
 func (c *Connector) flavorFor(config map[string]string) Flavor {
-	if class, ok := config[connectors.KeyConnectorClass]; ok {
-		if f := FlavorOf(class); f != FlavorSluice || c.flavor == 0 {
-			return f
-		}
+	return flavorFor(c.flavor, config[connectors.KeyConnectorClass])
+}
+
+// flavorFor decides a flavour: connector.class when it is one of the
+// three names (so "jdbc-sink" registered as an alias of a Java class
+// still means the Sluice flavour), else the instance's own, else Sluice.
+func flavorFor(own Flavor, class string) Flavor {
+	switch strings.TrimSpace(class) {
+	case DebeziumClass, ConfluentClass, Alias:
+		return FlavorOf(class)
 	}
-	if c.flavor != 0 {
-		return c.flavor
+	if own != 0 {
+		return own
 	}
 	return FlavorSluice
 }

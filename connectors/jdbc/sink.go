@@ -155,11 +155,7 @@ type op struct {
 // Open parses the config and connects. An unreachable database is
 // retriable; wrong credentials or a missing database are not.
 func (t *Sink) Open(ctx context.Context, sc connectors.SinkContext, config map[string]string) error {
-	f := FlavorOf(config[connectors.KeyConnectorClass])
-	if f == FlavorSluice && t.flavor != 0 {
-		f = t.flavor
-	}
-	cfg, err := ParseFlavor(f, config)
+	cfg, err := ParseFlavor(flavorFor(t.flavor, config[connectors.KeyConnectorClass]), config)
 	if err != nil {
 		return err
 	}
