@@ -94,9 +94,13 @@ func (h *herder) validate(ctx context.Context, in map[string]*string) (connector
 	def.SetValidator(connectors.KeyValueConverter, h.classValidator(plugins.KindConverter))
 	def.SetValidator(connectors.KeyHeaderConverter, h.classValidator(plugins.KindHeaderConverter))
 
+	// The framework keys are validated alone: ValidateChain has already
+	// validated the transform and predicate keys, with their messages
+	// naming the full key; validating them again through the merged
+	// definition would report every such error twice.
 	tdef, tvalues := transforms.ValidateChain(props, h.transformLookup)
-	def = def.Merge(tdef)
 	values := connectors.MergeConfigValues(def.Validate(props), tvalues...)
+	def = def.Merge(tdef)
 	if sink {
 		values = connectors.ValidateSinkTopics(props, values)
 	}

@@ -238,3 +238,30 @@ func TestPluginsAndPluginConfig(t *testing.T) {
 		t.Errorf("converter config: %v", err)
 	}
 }
+
+// TestValidateTransformErrorsOnce pins that an error in a transform's key
+// is reported once, naming the full key, at validate and at create time.
+func TestValidateTransformErrorsOnce(t *testing.T) {
+	w := startWorker(t)
+	h := w.Herder()
+	cfg := map[string]string{
+		"connector.class": "FileStreamSource", "name": "tx", "topic": "t",
+		"transforms": "r", "transforms.r.type": "org.apache.kafka.connect.transforms.RegexRouter",
+		"transforms.r.regex": "(", "transforms.r.replacement": "x",
+	}
+	infos, err := h.Validate(ctxT(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if infos.ErrorCount != 1 {
+		t.Fatalf("error_count %d, want 1: %v", infos.ErrorCount, infos.Errors())
+	}
+	if e := infos.Errors()[0]; !strings.Contains(e, "transforms.r.regex") {
+		t.Fatalf("error does not name the full key: %s", e)
+	}
+	cfg["transforms.r.type"] = "Nope"
+	_, err = h.CreateConnector(ctxT(t), "tx", cfg, TargetStarted)
+	if err == nil || strings.Count(err.Error(), "Class Nope could not be found") != 1 {
+		t.Fatalf("create: %v", err)
+	}
+}
