@@ -16,18 +16,17 @@ build: ## Build the sluice binary into bin/
 run: build ## Run a worker: REST API on :8083, embedded broker on 127.0.0.1:9092, data in ./sluice-data
 	$(BIN)/sluice worker --set data.dir=$(DATA_DIR)
 
-test: build ## All tests, with the race detector, integration tests included
-	@pgdir=$$(mktemp -d /tmp/sluice-test.XXXXXX); chmod 755 $$pgdir; \
-	dsn=$$(internal/testenv/postgres.sh start $$pgdir/pg) || { echo "could not start PostgreSQL (see $$pgdir)"; exit 1; }; \
-	echo "PostgreSQL for the tests: $$dsn"; \
-	SLUICE_TEST_PG_DSN=$$dsn SLUICE_BIN=$(abspath $(BIN)/sluice) $(GO) test $(TEST_FLAGS) -tags $(TEST_TAGS) $(PKGS); rc=$$?; \
-	internal/testenv/postgres.sh stop $$pgdir/pg; rm -rf $$pgdir; exit $$rc
+test: build ## All tests, with the race detector, integration tests included (starts PostgreSQL)
+	SLUICE_BIN=$(abspath $(BIN)/sluice) internal/testenv/with-servers.sh $(GO) test $(TEST_FLAGS) -tags $(TEST_TAGS) $(PKGS)
 
 test-unit: ## Unit tests only (no external tools or servers)
 	$(GO) test -race -shuffle=on $(PKGS)
 
-bench: ## Benchmarks, each against its baseline in the same run (see README)
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -count 1 -timeout 30m ./broker/
+bench: build ## Benchmarks, each against its baseline in the same run (see README)
+	SLUICE_BIN=$(abspath $(BIN)/sluice) internal/testenv/with-servers.sh sh -c '\
+	  $(GO) test -run "^$$" -bench . -benchmem -count 1 ./transforms/ ./runtime/convert/ ./connectors/datagen/ ./broker/partlog/ && \
+	  $(GO) test -run "^$$" -bench . -benchtime 200000x -count 1 ./runtime/task/ && \
+	  $(GO) test -run "^$$" -bench . -benchtime 1x -count 1 -timeout 30m -tags integration ./broker/ ./runtime/ ./cmd/sluice/ ./connectors/postgres/ ./connectors/jdbc/'
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
