@@ -690,8 +690,15 @@ func toFloat(v any) (float64, error) {
 func toNumeric(v any) (any, error) {
 	switch x := v.(type) {
 	case connectors.Decimal:
-		return pgtype.Numeric{Int: x.Unscaled(), Exp: -x.Scale(), Valid: true}, nil
+		u := x.Unscaled()
+		if d, ok := asSmallDecimal(u, x.Scale()); ok {
+			return d, nil
+		}
+		return pgtype.Numeric{Int: u, Exp: -x.Scale(), Valid: true}, nil
 	case int64:
+		if d, ok := asSmallDecimal(big.NewInt(x), 0); ok {
+			return d, nil
+		}
 		return pgtype.Numeric{Int: big.NewInt(x), Valid: true}, nil
 	case float64:
 		if math.IsNaN(x) {

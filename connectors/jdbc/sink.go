@@ -227,6 +227,7 @@ func (t *Sink) connect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	registerTypes(conn.TypeMap())
 	t.conn = conn
 	t.stages = map[string]*stage{}
 	for _, tb := range t.tables {
@@ -753,7 +754,7 @@ func (t *Sink) plan(ops []*op) []step {
 		newSeg := func() *segment {
 			s := &segment{t: o.t}
 			if t.collapse {
-				s.keys = map[any]*op{}
+				s.keys = make(map[any]*op, len(ops))
 			}
 			list = append(list, s)
 			return s
@@ -969,6 +970,9 @@ func (t *Sink) encodeKey(vals []any, idx []int) any {
 		case pgtype.Numeric:
 			b = append(b, 'n')
 			b = append(b, normNumeric(x)...)
+		case smallDecimal:
+			b = append(b, 'n')
+			b = append(b, normNumeric(pgtype.Numeric{Int: big.NewInt(x.unscaled), Exp: -x.scale})...)
 		case pgtype.UUID:
 			b = append(append(b, 'u'), x.Bytes[:]...)
 		case pgtype.Timestamp:
