@@ -65,6 +65,13 @@ type (
 	evRestartTask struct{ ID TaskID }
 	// evLoggerLevel: a cluster-wide logger level was written.
 	evLoggerLevel struct{ Namespace, Level string }
+	// evAssignment: the group assigned this worker the connectors and
+	// tasks it runs (everything it owns, not a delta). An empty assignment
+	// (membership lost) stops everything.
+	evAssignment struct {
+		Connectors []string
+		Tasks      []TaskID
+	}
 
 	// evConnectorStarted: Start of instance Inc returned.
 	evConnectorStarted struct {
@@ -131,6 +138,7 @@ func (evRestartRequest) isEvent()       {}
 func (evRestartConnector) isEvent()     {}
 func (evRestartTask) isEvent()          {}
 func (evLoggerLevel) isEvent()          {}
+func (evAssignment) isEvent()           {}
 func (evConnectorStarted) isEvent()     {}
 func (evConnectorFailed) isEvent()      {}
 func (evConnectorStopped) isEvent()     {}
@@ -306,6 +314,13 @@ type mtask struct {
 }
 
 // machine is the herder's state machine.
+//
+// A worker that is a member of a cluster runs only what the group
+// assigned it (evAssignment); everything else it knows from the config
+// topic is run by other workers. Work that leaves this worker while it
+// still exists is reported UNASSIGNED (and the status store never lets
+// that overwrite a newer worker's status); work that no longer exists has
+// its status removed by the worker that ran it last.
 type machine struct {
 	policy   restartPolicy
 	started  bool
@@ -315,11 +330,31 @@ type machine struct {
 	conns    map[string]*mconn
 	tasks    map[TaskID]*mtask
 	out      []action
+
+	// cluster: run only what is owned (ownConns, ownTasks); otherwise
+	// everything (a machine tested on its own).
+	cluster  bool
+	ownConns map[string]bool
+	ownTasks map[TaskID]bool
 }
 
 func newMachine(p restartPolicy) *machine {
 	return &machine{policy: p, conns: map[string]*mconn{}, tasks: map[TaskID]*mtask{}}
 }
+
+// newClusterMachine returns a machine that runs only what is assigned to
+// it (nothing until the first evAssignment).
+func newClusterMachine(p restartPolicy) *machine {
+	m := newMachine(p)
+	m.cluster = true
+	m.ownConns, m.ownTasks = map[string]bool{}, map[TaskID]bool{}
+	return m
+}
+
+// ownsConn and ownsTask report whether this worker runs the connector
+// instance or the task.
+func (m *machine) ownsConn(name string) bool { return !m.cluster || m.ownConns[name] }
+func (m *machine) ownsTask(id TaskID) bool   { return !m.cluster || m.ownTasks[id] }
 
 // step applies one event at time now and returns the actions to take.
 func (m *machine) step(now time.Time, ev event) []action {
@@ -391,7 +426,7 @@ func (m *machine) handle(ev event) {
 		if !ok || !c.exists() {
 			return
 		}
-		if !e.OnlyFailed || c.status == StateFailed {
+		if m.ownsConn(e.Name) && (!e.OnlyFailed || c.status == StateFailed) {
 			c.restart, c.failed, c.attempts = true, nil, 0
 			if c.targetState() == TargetStarted {
 				c.restarting = true
@@ -400,22 +435,46 @@ func (m *machine) handle(ev event) {
 		}
 		if e.IncludeTasks {
 			for _, t := range m.tasksOf(e.Name) {
-				if !e.OnlyFailed || t.status == StateFailed {
+				if m.ownsTask(t.id) && (!e.OnlyFailed || t.status == StateFailed) {
 					t.restart, t.failed, t.attempts, t.restarting = true, nil, 0, true
 					m.writeTaskStatus(t, StateRestarting, "")
 				}
 			}
 		}
 	case evRestartConnector:
-		if c, ok := m.conns[e.Name]; ok && c.exists() {
+		if c, ok := m.conns[e.Name]; ok && c.exists() && m.ownsConn(e.Name) {
 			c.restart, c.failed, c.attempts = true, nil, 0
 		}
 	case evRestartTask:
-		if t, ok := m.tasks[e.ID]; ok {
+		if t, ok := m.tasks[e.ID]; ok && m.ownsTask(e.ID) {
 			t.restart, t.failed, t.attempts = true, nil, 0
 		}
 	case evLoggerLevel:
 		m.emit(action{Kind: actSetLoggerLevel, Connector: e.Namespace, Task: -1, Level: e.Level})
+	case evAssignment:
+		if !m.cluster {
+			return
+		}
+		conns, tasks := map[string]bool{}, map[TaskID]bool{}
+		for _, c := range e.Connectors {
+			conns[c] = true
+		}
+		for _, id := range e.Tasks {
+			tasks[id] = true
+		}
+		// Work given up forgets its failures and pending restarts: they
+		// are the next owner's business.
+		for name, c := range m.conns {
+			if m.ownConns[name] && !conns[name] {
+				c.failed, c.attempts, c.restart, c.restarting = nil, 0, false, false
+			}
+		}
+		for id, t := range m.tasks {
+			if m.ownTasks[id] && !tasks[id] {
+				t.failed, t.attempts, t.restart, t.restarting = nil, 0, false, false
+			}
+		}
+		m.ownConns, m.ownTasks = conns, tasks
 
 	case evConnectorStarted:
 		c, ok := m.conns[e.Name]
@@ -626,7 +685,8 @@ func (m *machine) reconcile() {
 
 func (m *machine) reconcileConnector(c *mconn) {
 	active := m.started && !m.stopping
-	want := active && c.exists() && c.targetState() == TargetStarted
+	owned := m.ownsConn(c.name)
+	want := active && owned && c.exists() && c.targetState() == TargetStarted
 	switch c.phase {
 	case phaseStarting, phaseRunning:
 		if !want || !maps.Equal(c.instConfig, c.config) || c.restart {
@@ -668,6 +728,12 @@ func (m *machine) reconcileConnector(c *mconn) {
 			m.writeConnStatus(c, StateUnassigned, "")
 		}
 	case !m.started:
+	case !owned:
+		// Run elsewhere now: once stopped here, say so (unless this
+		// worker never reported on it).
+		if c.status != "" && c.inc == 0 {
+			m.writeConnStatus(c, StateUnassigned, "")
+		}
 	case c.targetState() == TargetStopped:
 		// Reported once everything has stopped, as Kafka does: a STOPPED
 		// status tells that offsets may be modified.
@@ -693,12 +759,13 @@ func (m *machine) reconcileTasks(c *mconn) {
 	wantPaused := c.targetState() == TargetPaused
 	for i := range count {
 		id := TaskID{Connector: c.name, Task: i}
-		if _, ok := m.tasks[id]; !ok {
+		if _, ok := m.tasks[id]; !ok && m.ownsTask(id) {
 			m.tasks[id] = &mtask{id: id}
 		}
 	}
 	for _, t := range m.tasksOf(c.name) {
-		desired := t.id.Task < count
+		exists := t.id.Task < count
+		desired := exists && m.ownsTask(t.id)
 		switch t.phase {
 		case phaseStarting, phaseRunning, phaseFinished:
 			if !desired || t.restart || !maps.Equal(t.config, c.taskConfigs[t.id.Task]) || !maps.Equal(t.connConfig, c.applied) {
@@ -717,7 +784,8 @@ func (m *machine) reconcileTasks(c *mconn) {
 		case phaseNone:
 			if !desired {
 				switch {
-				case m.stopping:
+				case m.stopping, exists && m.started:
+					// Stopped here, but it exists (and may run elsewhere).
 					if t.status != "" && t.status != StateUnassigned {
 						m.writeTaskStatus(t, StateUnassigned, "")
 					}
@@ -757,7 +825,7 @@ func (m *machine) nextDeadline() time.Time {
 		}
 	}
 	for _, c := range m.conns {
-		if c.exists() && c.targetState() == TargetStarted {
+		if c.exists() && c.targetState() == TargetStarted && m.ownsConn(c.name) {
 			consider(&c.instance)
 		}
 	}
@@ -765,6 +833,40 @@ func (m *machine) nextDeadline() time.Time {
 		consider(&t.instance)
 	}
 	return next
+}
+
+// running reports whether any of the connectors or tasks still has an
+// instance (starting, running or stopping).
+func (m *machine) running(conns []string, tasks []TaskID) bool {
+	for _, name := range conns {
+		if c, ok := m.conns[name]; ok && c.phase != phaseNone {
+			return true
+		}
+	}
+	for _, id := range tasks {
+		if t, ok := m.tasks[id]; ok && t.phase != phaseNone {
+			return true
+		}
+	}
+	return false
+}
+
+// workload returns every configured connector with the number of tasks
+// it runs with (its committed task configs; 0 when STOPPED or before the
+// first commit): what the group's leader assigns.
+func (m *machine) workload() map[string]int {
+	out := map[string]int{}
+	for name, c := range m.conns {
+		if !c.exists() {
+			continue
+		}
+		n := 0
+		if c.committed && c.targetState() != TargetStopped {
+			n = len(c.taskConfigs)
+		}
+		out[name] = n
+	}
+	return out
 }
 
 // idle reports whether no instance is left (after evShutdown: everything

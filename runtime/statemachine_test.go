@@ -216,6 +216,75 @@ func TestMachine(t *testing.T) {
 	}
 }
 
+// TestClusterMachine covers a worker that runs only what the group
+// assigns it.
+func TestClusterMachine(t *testing.T) {
+	c0, c1 := TaskID{"c", 0}, TaskID{"c", 1}
+	// assigned is the prefix: connector c with two tasks, of which this
+	// worker runs the connector and task 0.
+	assigned := func() []step {
+		return []step{
+			{ev: evConnectorConfig{Name: "c", Config: cfg()}},
+			{ev: evTaskConfigs{Name: "c", Configs: tasks(2, "a"), Applied: cfg()}},
+			{ev: evStart{}},
+			{ev: evAssignment{Connectors: []string{"c"}, Tasks: []TaskID{c0}}, want: []string{"start-connector c#1", "start-task c-0#2"}},
+			{ev: evConnectorStarted{Name: "c", Inc: 1}, want: []string{"write-status c RUNNING", "generate-task-configs c#1 max=2"}},
+			{ev: evTaskStarted{ID: c0, Inc: 2}},
+			{ev: evTaskState{ID: c0, Inc: 2, State: StateRunning}, want: []string{"write-status c-0 RUNNING"}},
+			{ev: evTaskConfigsGenerated{Name: "c", Inc: 1, Configs: tasks(2, "a")}},
+		}
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"nothing runs before an assignment", []step{
+			{ev: evConnectorConfig{Name: "c", Config: cfg()}},
+			{ev: evTaskConfigs{Name: "c", Configs: tasks(2, "a"), Applied: cfg()}},
+			{ev: evStart{}},
+			{ev: evAssignment{Tasks: []TaskID{c1}}, want: []string{"start-task c-1#1"}},
+		}},
+		{"only what is assigned runs", assigned()},
+		{"a revoked connector stops and is reported unassigned; its task keeps running", append(assigned(),
+			step{ev: evAssignment{Tasks: []TaskID{c0}}, want: []string{"stop-connector c#1"}},
+			step{ev: evConnectorStopped{Name: "c", Inc: 1}, want: []string{"write-status c UNASSIGNED"}},
+			step{ev: evAssignment{Tasks: []TaskID{c0, c1}}, want: []string{"start-task c-1#3"}},
+		)},
+		{"losing the membership stops everything", append(assigned(),
+			step{ev: evAssignment{}, want: []string{"stop-connector c#1", "stop-task c-0#2"}},
+			step{ev: evTaskExited{ID: c0, Inc: 2}, want: []string{"write-status c-0 UNASSIGNED"}},
+			step{ev: evConnectorStopped{Name: "c", Inc: 1}, want: []string{"write-status c UNASSIGNED"}},
+		)},
+		{"restarts are for the owner", append(assigned(),
+			step{ev: evRestartRequest{Name: "c", IncludeTasks: true}, want: []string{"write-status c RESTARTING", "write-status c-0 RESTARTING", "stop-connector c#1", "stop-task c-0#2"}},
+			step{ev: evRestartTask{ID: c1}},
+		)},
+		{"a deleted connector's statuses are removed by their owner", append(assigned(),
+			step{ev: evConnectorConfig{Name: "c"}, want: []string{"reset-topics c", "stop-connector c#1", "delete-status c", "stop-task c-0#2"}},
+			step{ev: evConnectorStopped{Name: "c", Inc: 1}},
+			step{ev: evTaskExited{ID: c0, Inc: 2}, want: []string{"delete-status c-0"}},
+		)},
+		{"a failure is not retried once the work is given away", append(assigned(),
+			step{ev: evTaskExited{ID: c0, Inc: 2, Err: errBoom}, want: []string{"write-status c-0 FAILED boom"}},
+			step{ev: evAssignment{Connectors: []string{"c"}}, want: []string{"write-status c-0 UNASSIGNED"}},
+			step{at: time.Minute, ev: evTick{}},
+		)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			runSteps(t, newClusterMachine(testPolicy), tc.steps)
+		})
+	}
+	m := newClusterMachine(testPolicy)
+	runSteps(t, m, assigned())
+	if !m.running([]string{"c"}, nil) || m.running(nil, []TaskID{c1}) {
+		t.Error("running")
+	}
+	if w := m.workload(); len(w) != 1 || w["c"] != 2 {
+		t.Errorf("workload = %v", w)
+	}
+}
+
 func TestMachineMaxAttempts(t *testing.T) {
 	m := newMachine(restartPolicy{Initial: time.Second, Max: time.Minute, MaxAttempts: 1})
 	runSteps(t, m, append(created(),
