@@ -515,3 +515,34 @@ func TestToastPlaceholderBytea(t *testing.T) {
 	putFlush(t, task, rec("blobs", nil, nil, schema, mustStruct(t, schema, int32(1), []byte(DefaultUnavailablePlaceholder), int32(2))))
 	equalRows(t, "bytea placeholder", db.dump(t, "SELECT id, encode(b, 'hex'), n FROM blobs"), []string{"1|0102|2"})
 }
+
+// TestReconnectsAfterConnectionLoss: the server ends the task's session
+// (as a restart or failover would) while a batch is in flight and
+// between batches; the task reconnects, rewrites, and loses nothing.
+func TestReconnectsAfterConnectionLoss(t *testing.T) {
+	db := newDB(t)
+	cfg := dbzConfig()
+	cfg[KeyFlushRetryDelayMs] = "10"
+	task := openTask(t, db, cfg, nil)
+	kill := func() {
+		t.Helper()
+		// The flight may hold the connection: the pid is the task's own.
+		db.exec(t, "SELECT pg_terminate_backend($1)", int32(task.conn.PgConn().PID()))
+	}
+	var all []string
+	for round := int32(0); round < 3; round++ {
+		var batch []connectors.Record
+		for i := int32(1); i <= 50; i++ {
+			id := round*100 + i
+			batch = append(batch, dbz(t, "c", id, nil, row(id, "x", int64(id))))
+			all = append(all, strconv.Itoa(int(id)))
+		}
+		if err := task.Put(context.Background(), batch); err != nil {
+			t.Fatalf("Put after the session was killed: %v", err)
+		}
+		kill()
+	}
+	putFlush(t, task, dbz(t, "c", 999, nil, row(999, "x", int64(999))))
+	all = append(all, "999")
+	equalRows(t, "every row after reconnects", db.dump(t, "SELECT id FROM srv_public_orders"), all)
+}

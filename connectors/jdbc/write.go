@@ -217,7 +217,11 @@ func (t *Sink) finish(ctx context.Context) error {
 		return nil
 	}
 	if ctx.Err() == nil {
-		t.log.Debug("jdbc sink: pipelined batch failed, writing it again", "error", err)
+		if isTransient(err) {
+			t.log.Warn("jdbc sink: the database lost a batch in flight, writing it again", "error", err)
+		} else {
+			t.log.Debug("jdbc sink: a batch in flight failed, writing it again", "error", err)
+		}
 		err = t.writeChunk(ctx, f.records, f.ops, false)
 	}
 	if err != nil {
