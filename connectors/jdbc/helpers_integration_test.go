@@ -235,9 +235,11 @@ func equalRows(tb testing.TB, what string, got, want []string) {
 // runs, the default) or COPY into the stage.
 func withPath(unnestMax int) func(*Sink) { return func(s *Sink) { s.unnestMax = unnestMax } }
 
-// bothPaths runs f once with rows passed as arrays and once with COPY.
-func bothPaths(t *testing.T, f func(t *testing.T, path func(*Sink))) {
+// eachPath runs f with rows passed as arrays (the default), as arrays
+// split into statements of 7 rows, and through COPY.
+func eachPath(t *testing.T, f func(t *testing.T, path func(*Sink))) {
 	t.Run("unnest", func(t *testing.T) { f(t, withPath(defaultUnnestMax)) })
+	t.Run("split", func(t *testing.T) { f(t, withPath(7)) })
 	t.Run("copy", func(t *testing.T) { f(t, withPath(-1)) })
 }
 

@@ -142,16 +142,30 @@ func (t *Sink) segmentSteps(s *segment, steps []step) []step {
 		return rows
 	}
 	if len(s.dels) > 0 && s.t.meta.exists && s.del.stmt != "" {
-		if rows := live(s.dels); len(rows) > 0 {
-			steps = append(steps, step{sh: s.del, rows: rows})
-		}
+		steps = t.runSteps(steps, s.del, live(s.dels))
 	}
 	if len(s.ups) > 0 && s.up.stmt != "" {
-		if rows := live(s.ups); len(rows) > 0 {
-			steps = append(steps, step{sh: s.up, rows: rows})
-		}
+		steps = t.runSteps(steps, s.up, live(s.ups))
 	}
 	return steps
+}
+
+// runSteps appends the steps of a run of rows: one, or, when the shape
+// can go through unnest, one per unnestMax rows, so that a large run is
+// still one pipelined transaction (the keys of a run are distinct, so
+// the pieces commute).
+func (t *Sink) runSteps(steps []step, sh *shape, rows [][]any) []step {
+	if len(rows) == 0 {
+		return steps
+	}
+	if sh.unnest == "" || t.isolating || t.unnestMax <= 0 {
+		return append(steps, step{sh: sh, rows: rows})
+	}
+	for len(rows) > t.unnestMax {
+		steps = append(steps, step{sh: sh, rows: rows[:t.unnestMax:t.unnestMax]})
+		rows = rows[t.unnestMax:]
+	}
+	return append(steps, step{sh: sh, rows: rows})
 }
 
 // columns turns rows into one array per column, for unnest.

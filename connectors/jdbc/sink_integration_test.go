@@ -85,7 +85,7 @@ func dbzConfig() map[string]string {
 	}
 }
 
-func TestDebeziumEnvelopes(t *testing.T) { bothPaths(t, testDebeziumEnvelopes) }
+func TestDebeziumEnvelopes(t *testing.T) { eachPath(t, testDebeziumEnvelopes) }
 
 func testDebeziumEnvelopes(t *testing.T, path func(*Sink)) {
 	db := newDB(t)
@@ -246,7 +246,7 @@ func TestAutoEvolve(t *testing.T) {
 	}
 }
 
-func TestReplayIsIdempotent(t *testing.T) { bothPaths(t, testReplayIsIdempotent) }
+func TestReplayIsIdempotent(t *testing.T) { eachPath(t, testReplayIsIdempotent) }
 
 func testReplayIsIdempotent(t *testing.T, path func(*Sink)) {
 	db := newDB(t)
@@ -276,7 +276,7 @@ func testReplayIsIdempotent(t *testing.T, path func(*Sink)) {
 	equalRows(t, "after replays", db.dump(t, q), first)
 }
 
-func TestPoisonRecordGoesToErrant(t *testing.T) { bothPaths(t, testPoisonRecordGoesToErrant) }
+func TestPoisonRecordGoesToErrant(t *testing.T) { eachPath(t, testPoisonRecordGoesToErrant) }
 
 func testPoisonRecordGoesToErrant(t *testing.T, path func(*Sink)) {
 	db := newDB(t)
@@ -483,7 +483,7 @@ func TestCancelledPutHoldsOffsets(t *testing.T) {
 
 // TestToastPlaceholderKeepsValue: Debezium sends unchanged TOASTed
 // columns as __debezium_unavailable_value; the row keeps its value.
-func TestToastPlaceholderKeepsValue(t *testing.T) { bothPaths(t, testToastPlaceholderKeepsValue) }
+func TestToastPlaceholderKeepsValue(t *testing.T) { eachPath(t, testToastPlaceholderKeepsValue) }
 
 func testToastPlaceholderKeepsValue(t *testing.T, path func(*Sink)) {
 	db := newDB(t)

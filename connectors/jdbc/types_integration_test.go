@@ -73,7 +73,7 @@ func allTypeCases(tb testing.TB) []typeCase {
 	}
 }
 
-func TestAutoCreateEveryType(t *testing.T) { bothPaths(t, testAutoCreateEveryType) }
+func TestAutoCreateEveryType(t *testing.T) { eachPath(t, testAutoCreateEveryType) }
 
 func testAutoCreateEveryType(t *testing.T, path func(*Sink)) {
 	db := newDB(t)
@@ -140,7 +140,7 @@ func deref(s *string) string {
 // TestExistingColumnTypes writes Connect values into columns of other
 // types than auto.create would pick (text into enum, int into numeric,
 // string timestamps, …).
-func TestExistingColumnTypes(t *testing.T) { bothPaths(t, testExistingColumnTypes) }
+func TestExistingColumnTypes(t *testing.T) { eachPath(t, testExistingColumnTypes) }
 
 func testExistingColumnTypes(t *testing.T, path func(*Sink)) {
 	db := newDB(t)
