@@ -77,9 +77,11 @@ func benchRecords(tb testing.TB, n, gen int) ([]connectors.Record, [][]any) {
 // insert: the rows are new (the table is emptied before each pass);
 // update: every row exists and changes. put=500 is the runtime's default
 // max.poll.records, put=5000 a raised one. path=auto is what the sink
-// does (unnest statements of up to 2000 rows, pipelined); path=copy
-// (COPY into the stage, then one statement) and path=unnest (one unnest
-// statement per run, however large) keep the choice measured. rows/s is the sink's rate; copy-rows/s the baseline's; ratio
+// does (unnest arrays for runs of up to 2000 rows, pipelined; COPY into
+// the stage above); path=copy and path=unnest force one way, to keep the
+// choice measured. client-cpu-ns/row and server-cpu-ns/row (the
+// PostgreSQL backend's CPU, from /proc) are what a busy machine does not
+// distort. rows/s is the sink's rate; copy-rows/s the baseline's; ratio
 // = sink / COPY.
 func BenchmarkSinkApply(b *testing.B) {
 	db := newDB(b)

@@ -235,12 +235,13 @@ func equalRows(tb testing.TB, what string, got, want []string) {
 // runs, the default) or COPY into the stage.
 func withPath(unnestMax int) func(*Sink) { return func(s *Sink) { s.unnestMax = unnestMax } }
 
-// eachPath runs f with rows passed as arrays (the default), as arrays
-// split into statements of 7 rows, and through COPY.
+// eachPath runs f with rows passed as arrays (the default for small
+// runs), through COPY, and mixed (runs over 7 rows through COPY, smaller
+// ones as arrays, in one transaction).
 func eachPath(t *testing.T, f func(t *testing.T, path func(*Sink))) {
 	t.Run("unnest", func(t *testing.T) { f(t, withPath(defaultUnnestMax)) })
-	t.Run("split", func(t *testing.T) { f(t, withPath(7)) })
 	t.Run("copy", func(t *testing.T) { f(t, withPath(-1)) })
+	t.Run("mixed", func(t *testing.T) { f(t, withPath(7)) })
 }
 
 // putErr puts records and flushes, returning the first error: a batch is

@@ -150,20 +150,10 @@ func (t *Sink) segmentSteps(s *segment, steps []step) []step {
 	return steps
 }
 
-// runSteps appends the steps of a run of rows: one, or, when the shape
-// can go through unnest, one per unnestMax rows, so that a large run is
-// still one pipelined transaction (the keys of a run are distinct, so
-// the pieces commute).
+// runSteps appends the step of a run of rows.
 func (t *Sink) runSteps(steps []step, sh *shape, rows [][]any) []step {
 	if len(rows) == 0 {
 		return steps
-	}
-	if sh.unnest == "" || t.isolating || t.unnestMax <= 0 {
-		return append(steps, step{sh: sh, rows: rows})
-	}
-	for len(rows) > t.unnestMax {
-		steps = append(steps, step{sh: sh, rows: rows[:t.unnestMax:t.unnestMax]})
-		rows = rows[t.unnestMax:]
 	}
 	return append(steps, step{sh: sh, rows: rows})
 }

@@ -21,11 +21,12 @@ import (
 //	delete: DELETE FROM t USING s WHERE t.pk = s.pk
 //
 // s is either unnest($1::t0[], $2::t1[], …), one binary array parameter
-// per column and up to 2,000 rows per statement (no temporary table, and
-// the whole transaction is pipelined in one round trip), or a
-// session-local staging table filled by binary COPY (shapes with array
-// columns, which unnest would flatten, and the isolation of refused
-// records, where COPY's errors name the column). Either way
+// per column (runs of up to 2,000 rows: no temporary table, and the
+// whole transaction is pipelined in one round trip), or a session-local
+// staging table filled by binary COPY (larger runs, where COPY costs less
+// CPU; shapes with array columns, which unnest would flatten; and the
+// isolation of refused records, where COPY's errors name the column).
+// Either way
 // values travel with the destination column's type; columns whose type
 // pgx cannot encode in binary (enums, domains, timetz, bit, xml, inet,
 // arrays when unnested …) travel as text and are cast in the statement.
