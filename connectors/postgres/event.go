@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pglogrepl"
@@ -91,6 +90,20 @@ var sourceFields = func() (f struct {
 	return f
 }()
 
+// procTime is the processing time of events (envelope ts_ms, ts_us,
+// ts_ns), boxed once for many records.
+type procTime struct{ ms, us, ns any }
+
+func newProcTime(t time.Time) procTime {
+	ns := t.UnixNano()
+	return procTime{ms: ns / 1e6, us: ns / 1e3, ns: ns}
+}
+
+// Boxed operation codes and message types, so that records share them.
+var (
+	boxedOps = map[string]any{opCreate: opCreate, opUpdate: opUpdate, opDelete: opDelete, opRead: opRead, opTruncate: opTruncate}
+)
+
 // unchangedToast marks a column whose TOASTed value Postgres did not send
 // because it did not change.
 type unchangedToastT struct{}
@@ -130,6 +143,8 @@ type tableSchema struct {
 	valueFields []valueField
 	env         struct{ before, after, source, op, tsMs, tsUs, tsNs connectors.Field }
 	hasKey      bool
+	boxSchema   any // id.Schema, boxed once
+	boxTable    any // id.Name
 }
 
 // schemaFactory builds tableSchemas from catalog metadata.
@@ -164,7 +179,7 @@ func sanitizeTopic(s string) string {
 // the catalog was read) are optional with no default.
 func (f *schemaFactory) build(meta *tableMeta, cols []relColumn) (*tableSchema, error) {
 	ts := &tableSchema{id: meta.ID, relOID: meta.OID, topic: f.topicFor(meta.ID), cols: cols,
-		parse: make([]func([]byte) (any, error), len(cols))}
+		parse: make([]func([]byte) (any, error), len(cols)), boxSchema: meta.ID.Schema, boxTable: meta.ID.Name}
 	prefix := ts.topic
 	keyB := connectors.StructSchema().Name(prefix + ".Key")
 	valB := connectors.StructSchema().Name(prefix + ".Value")
@@ -362,10 +377,12 @@ type eventBuilder struct {
 	cfg       Config
 	partition map[string]any
 	headers   connectors.Headers // context headers, shared read-only
+	boxName   any                // topic.prefix, boxed once
+	boxDB     any                // database.dbname
 }
 
 func newEventBuilder(cfg Config, taskID int, runID string) *eventBuilder {
-	b := &eventBuilder{cfg: cfg, partition: map[string]any{"server": cfg.TopicPrefix}}
+	b := &eventBuilder{cfg: cfg, partition: map[string]any{"server": cfg.TopicPrefix}, boxName: cfg.TopicPrefix, boxDB: cfg.DBName}
 	b.headers.Add(headerLogicalName, connectors.StringSchema, cfg.TopicPrefix)
 	b.headers.Add(headerTaskID, connectors.StringSchema, strconv.Itoa(taskID))
 	b.headers.Add(headerConnector, connectors.StringSchema, "postgresql")
@@ -373,58 +390,75 @@ func newEventBuilder(cfg Config, taskID int, runID string) *eventBuilder {
 	return b
 }
 
+// sequenceString is Debezium's source.sequence: a JSON array of the last
+// commit LSN and the event LSN, as strings (null when unknown).
 func sequenceString(lastCommit, lsn pglogrepl.LSN) string {
-	var b strings.Builder
-	b.WriteByte('[')
-	if lastCommit == 0 {
-		b.WriteString("null")
-	} else {
-		b.WriteByte('"')
-		b.WriteString(strconv.FormatUint(uint64(lastCommit), 10))
-		b.WriteByte('"')
+	var buf [64]byte
+	b := append(buf[:0], '[')
+	for i, v := range [2]pglogrepl.LSN{lastCommit, lsn} {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if v == 0 {
+			b = append(b, "null"...)
+			continue
+		}
+		b = append(b, '"')
+		b = strconv.AppendUint(b, uint64(v), 10)
+		b = append(b, '"')
 	}
-	b.WriteByte(',')
-	if lsn == 0 {
-		b.WriteString("null")
-	} else {
-		b.WriteByte('"')
-		b.WriteString(strconv.FormatUint(uint64(lsn), 10))
-		b.WriteByte('"')
-	}
-	b.WriteByte(']')
-	return b.String()
+	return string(append(b, ']'))
 }
 
 func (b *eventBuilder) source(si *sourceInfo) *connectors.Struct {
-	s := connectors.NewStruct(sourceSchema)
+	s := b.sourceTemplate(si.ts, si.snapshot, si.txID, si.hasTxID && si.snapshot != snapIncremental)
 	f := &sourceFields
-	us := si.ts.UnixMicro()
-	_ = s.PutField(f.version, DebeziumVersion)
-	_ = s.PutField(f.connector, "postgresql")
-	_ = s.PutField(f.name, b.cfg.TopicPrefix)
-	_ = s.PutField(f.tsMs, floorDiv(us, 1000))
-	if si.snapshot != "" {
-		_ = s.PutField(f.snapshot, si.snapshot)
-	}
-	_ = s.PutField(f.db, b.cfg.DBName)
 	_ = s.PutField(f.sequence, sequenceString(si.lastCommit, si.lsn))
-	_ = s.PutField(f.tsUs, us)
-	_ = s.PutField(f.tsNs, us*1000)
 	_ = s.PutField(f.schema, si.table.Schema)
 	_ = s.PutField(f.table, si.table.Name)
-	if si.snapshot != snapIncremental {
-		if si.hasTxID {
-			_ = s.PutField(f.txID, si.txID)
-		}
-		if si.lsn != 0 {
-			_ = s.PutField(f.lsn, int64(si.lsn))
-		}
+	if si.snapshot != snapIncremental && si.lsn != 0 {
+		_ = s.PutField(f.lsn, int64(si.lsn))
 	}
 	return s
 }
 
+// sourceTemplate returns a source block with the fields shared by the
+// events of one transaction (or snapshot); sourceFor completes a copy of
+// it per event.
+func (b *eventBuilder) sourceTemplate(ts time.Time, snapshot string, txID int64, hasTxID bool) *connectors.Struct {
+	s := connectors.NewStruct(sourceSchema)
+	f := &sourceFields
+	us := ts.UnixMicro()
+	_ = s.PutField(f.version, DebeziumVersion)
+	_ = s.PutField(f.connector, "postgresql")
+	_ = s.PutField(f.name, b.boxName)
+	_ = s.PutField(f.tsMs, floorDiv(us, 1000))
+	if snapshot != "" {
+		_ = s.PutField(f.snapshot, snapshot)
+	}
+	_ = s.PutField(f.db, b.boxDB)
+	_ = s.PutField(f.tsUs, us)
+	_ = s.PutField(f.tsNs, us*1000)
+	if hasTxID {
+		_ = s.PutField(f.txID, txID)
+	}
+	return s
+}
+
+// sourceFor completes a copy of a transaction's source template for one
+// event of table ts at lsn.
+func sourceFor(tmpl *connectors.Struct, ts *tableSchema, lastCommit, lsn pglogrepl.LSN, boxedLSN any) *connectors.Struct {
+	s := tmpl.Clone()
+	f := &sourceFields
+	_ = s.PutField(f.sequence, sequenceString(lastCommit, lsn))
+	_ = s.PutField(f.schema, ts.boxSchema)
+	_ = s.PutField(f.table, ts.boxTable)
+	_ = s.PutField(f.lsn, boxedLSN)
+	return s
+}
+
 // envelope builds the envelope value.
-func (b *eventBuilder) envelope(ts *tableSchema, op string, before, after, source *connectors.Struct, now time.Time) *connectors.Struct {
+func (b *eventBuilder) envelope(ts *tableSchema, op string, before, after, source *connectors.Struct, now procTime) *connectors.Struct {
 	e := connectors.NewStruct(ts.envelope)
 	if before != nil {
 		_ = e.PutField(ts.env.before, before)
@@ -433,11 +467,10 @@ func (b *eventBuilder) envelope(ts *tableSchema, op string, before, after, sourc
 		_ = e.PutField(ts.env.after, after)
 	}
 	_ = e.PutField(ts.env.source, source)
-	_ = e.PutField(ts.env.op, op)
-	ns := now.UnixNano()
-	_ = e.PutField(ts.env.tsMs, ns/1e6)
-	_ = e.PutField(ts.env.tsUs, ns/1e3)
-	_ = e.PutField(ts.env.tsNs, ns)
+	_ = e.PutField(ts.env.op, boxedOps[op])
+	_ = e.PutField(ts.env.tsMs, now.ms)
+	_ = e.PutField(ts.env.tsUs, now.us)
+	_ = e.PutField(ts.env.tsNs, now.ns)
 	return e
 }
 
@@ -471,7 +504,7 @@ func tombstone(del connectors.Record) connectors.Record {
 // change appends the records of one row change (op c, u, d or r) to out:
 // PK changes become delete (+ tombstone) and create, deletes get a
 // tombstone when configured, as Debezium emits them.
-func (b *eventBuilder) change(out []connectors.Record, ts *tableSchema, op string, oldRow, newRow []any, si *sourceInfo, offset map[string]any, now time.Time) ([]connectors.Record, error) {
+func (b *eventBuilder) change(out []connectors.Record, ts *tableSchema, op string, oldRow, newRow []any, src *connectors.Struct, offset map[string]any, now procTime) ([]connectors.Record, error) {
 	var before, after, oldKey, newKey *connectors.Struct
 	var err error
 	if oldRow != nil {
@@ -490,7 +523,6 @@ func (b *eventBuilder) change(out []connectors.Record, ts *tableSchema, op strin
 			return out, err
 		}
 	}
-	src := b.source(si)
 	switch op {
 	case opCreate, opRead:
 		return append(out, b.record(ts, newKey, b.envelope(ts, op, nil, after, src, now), offset)), nil
@@ -520,8 +552,8 @@ func (b *eventBuilder) change(out []connectors.Record, ts *tableSchema, op strin
 
 // truncate returns the truncate event of a table: no key, no before or
 // after.
-func (b *eventBuilder) truncate(ts *tableSchema, si *sourceInfo, offset map[string]any, now time.Time) connectors.Record {
-	r := b.record(ts, nil, b.envelope(ts, opTruncate, nil, nil, b.source(si), now), offset)
+func (b *eventBuilder) truncate(ts *tableSchema, src *connectors.Struct, offset map[string]any, now procTime) connectors.Record {
+	r := b.record(ts, nil, b.envelope(ts, opTruncate, nil, nil, src, now), offset)
 	r.KeySchema, r.Key = nil, nil
 	return r
 }

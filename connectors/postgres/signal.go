@@ -386,10 +386,7 @@ func (st *streamer) startIncrementalTable(ctx context.Context, name string) (boo
 		c, _ := meta.column(k)
 		r.keyTypes[i] = c.TypeOID
 	}
-	now := st.now
-	if now.IsZero() {
-		now = time.Now()
-	}
+	now := time.Now()
 	st.t.progress.update(name, func(p *TableProgress) {
 		if p.Started.IsZero() {
 			p.Started = now
@@ -565,7 +562,7 @@ func (st *streamer) closeWindow(ctx context.Context) error {
 			continue
 		}
 		off := streamOffset(lsn, st.lastCommitEnd, st.xid, st.commitTime.UnixMicro(), "INSERT", st.nAtLSN, prevOffsetKeys)
-		recs = append(recs, st.t.events.record(r.ts, row.key, st.t.events.envelope(r.ts, opRead, nil, row.value, src, st.now), off))
+		recs = append(recs, st.t.events.record(r.ts, row.key, st.t.events.envelope(r.ts, opRead, nil, row.value, src, newProcTime(time.Now())), off))
 		emitted++
 	}
 	if done {

@@ -301,7 +301,7 @@ func (s *session) readChunk(ctx context.Context, conn *pgx.Conn, st *snapTable, 
 	ts := st.ts
 	events := s.t.events
 	batch := make([]connectors.Record, 0, snapshotBatchRows)
-	now := s.t.now()
+	now := newProcTime(s.t.now())
 	for rr.NextRow() {
 		vals := rr.Values()
 		row := make([]any, len(ts.cols))
@@ -335,7 +335,7 @@ func (s *session) readChunk(ctx context.Context, conn *pgx.Conn, st *snapTable, 
 				return ctx.Err()
 			}
 			batch = make([]connectors.Record, 0, snapshotBatchRows)
-			now = s.t.now()
+			now = newProcTime(s.t.now())
 		}
 	}
 	if _, err := rr.Close(); err != nil {

@@ -184,7 +184,14 @@ type streamer struct {
 	pending []connectors.Record
 	curPos  storedOffset
 	cm      changeMsg
-	now     time.Time // processing time of the current message
+	now     procTime // processing time of the current batch of messages
+
+	// Per transaction, boxed once for its events.
+	txSource     *connectors.Struct
+	boxCommit    any
+	boxTxID      any
+	boxTsUsec    any
+	boxCommitFor pglogrepl.LSN
 
 	incr *incrementalRun
 }
@@ -216,8 +223,6 @@ func (s *session) stream(ctx context.Context, repl *pgconn.PgConn, start, minFlu
 		st.incr = &incrementalRun{state: t.position.incremental.clone()}
 	}
 	t.logger.Info("streaming changes", "slot", cfg.SlotName, "publication", cfg.Publication, "from", start.String())
-	stop := context.AfterFunc(ctx, func() { _ = repl.Conn().SetReadDeadline(time.Now()) })
-	defer stop()
 	t.streaming.Store(true)
 	defer t.streaming.Store(false)
 	if cfg.HeartbeatInterval > 0 {
@@ -241,48 +246,89 @@ func isTimeout(err error) bool {
 	return pgconn.Timeout(err) || errors.As(err, &ne) && ne.Timeout()
 }
 
-const lingerPending = 2 * time.Millisecond
+// lingerPending bounds how long pending records wait for more while Poll
+// still has records queued.
+const lingerPending = 5 * time.Millisecond
 
+// loop reads the replication connection until an error or ctx ends.
+//
+// It reads in this goroutine, without a read deadline per message (one
+// per message halves the receive rate): a deadline is set only when the
+// next timer (status update, heartbeat, at most a second away) changes,
+// and to the past when ctx is cancelled. Pending records go to Poll when
+// the batch is full, or when the connection's read buffer is empty, that
+// is when the next read may wait for the server.
 func (st *streamer) loop(ctx context.Context) error {
+	conn := st.repl
+	stop := context.AfterFunc(ctx, func() { _ = conn.Conn().SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	var deadline time.Time
+	var lastTick time.Time
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		now := time.Now()
-		if err := st.maybeStatus(now); err != nil {
-			return err
-		}
-		if st.cfg.HeartbeatInterval > 0 && !st.inTx && !now.Before(st.nextBeat) {
-			if err := st.heartbeat(ctx, now); err != nil {
+		if now.Sub(lastTick) >= time.Millisecond {
+			lastTick = now
+			st.now = newProcTime(now)
+			if err := st.maybeStatus(now); err != nil {
 				return err
 			}
-		}
-		if st.incr != nil && !st.inTx {
-			if err := st.incrementalStep(ctx); err != nil {
-				return err
+			if st.cfg.HeartbeatInterval > 0 && !st.inTx && !now.Before(st.nextBeat) {
+				if err := st.heartbeat(ctx, now); err != nil {
+					return err
+				}
+			}
+			if st.incr != nil && !st.inTx {
+				if err := st.incrementalStep(ctx); err != nil {
+					return err
+				}
 			}
 		}
-		deadline := now.Add(time.Second)
-		if d := st.lastStatus.Add(st.cfg.StatusInterval); d.Before(deadline) {
-			deadline = d
-		}
-		if st.cfg.HeartbeatInterval > 0 && st.nextBeat.Before(deadline) {
-			deadline = st.nextBeat
-		}
-		if len(st.pending) > 0 {
-			deadline = now.Add(lingerPending)
-		}
-		_ = st.repl.Conn().SetReadDeadline(deadline)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		msg, err := st.repl.ReceiveMessage(context.Background())
-		if err != nil {
-			if isTimeout(err) && !st.repl.IsClosed() {
+		bufEmpty := conn.Frontend().ReadBufferLen() == 0
+		linger := false
+		if bufEmpty {
+			// The next read may block. Hand over what is pending if Poll
+			// has nothing queued; otherwise keep batching, but come back
+			// soon to hand it over.
+			if len(st.pending) == 0 || len(st.t.queue) == 0 {
 				if err := st.flush(ctx); err != nil {
 					return err
 				}
-				continue
+			} else {
+				linger = true
+			}
+			lastTick = time.Time{} // re-check the timers after the wait
+		}
+		if bufEmpty || !deadline.After(now) {
+			// Make sure a blocking read returns in time for the timers (an
+			// expired deadline must be renewed even mid-message).
+			wake := now.Add(time.Second)
+			if d := st.lastStatus.Add(st.cfg.StatusInterval); d.Before(wake) {
+				wake = d
+			}
+			if st.cfg.HeartbeatInterval > 0 && st.nextBeat.Before(wake) {
+				wake = st.nextBeat
+			}
+			if linger {
+				wake = now.Add(lingerPending)
+			}
+			if wake.Before(now) {
+				wake = now
+			}
+			if !deadline.After(now) || wake.Before(deadline) {
+				deadline = wake.Add(time.Millisecond)
+				_ = conn.Conn().SetReadDeadline(deadline)
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+			}
+		}
+		msg, err := conn.ReceiveMessage(context.Background())
+		if err != nil {
+			if isTimeout(err) && !conn.IsClosed() {
+				continue // the deadline expired: renewed above
 			}
 			return connectors.Retriable(fmt.Errorf("postgres: replication stream: %w", err))
 		}
@@ -389,7 +435,6 @@ func (st *streamer) copyData(ctx context.Context, data []byte) error {
 		}
 		walStart := pglogrepl.LSN(binary.BigEndian.Uint64(data[1:]))
 		st.received = max(st.received, walStart)
-		st.now = time.Now()
 		return st.message(ctx, walStart, data[25:])
 	}
 	return nil
@@ -409,6 +454,7 @@ func (st *streamer) message(ctx context.Context, lsn pglogrepl.LSN, b []byte) er
 		st.inTx, st.xid, st.finalLSN, st.commitTime = true, m.xid, m.finalLSN, m.commitTime
 		st.lastLSN, st.nAtLSN = 0, 0
 		st.skipTx = st.filter.skipTx(m.finalLSN)
+		st.txSource = nil
 	case msgCommit:
 		m, err := decodeCommit(b[1:])
 		if err != nil {
@@ -418,9 +464,6 @@ func (st *streamer) message(ctx context.Context, lsn pglogrepl.LSN, b []byte) er
 		st.lastCommitEnd = max(st.lastCommitEnd, m.endLSN)
 		st.idleLSN = max(st.idleLSN, m.endLSN)
 		st.setPos(storedOffset{lsn: m.endLSN, lsnCommit: st.lastCommitEnd})
-		if len(st.pending) > 0 && len(st.t.queue) == 0 {
-			return st.flush(ctx)
-		}
 		if len(st.pending) == 0 {
 			pos := st.curPos
 			st.t.position = &pos
@@ -513,13 +556,44 @@ func (st *streamer) countEvent(lsn pglogrepl.LSN) (int64, bool) {
 	return st.nAtLSN, st.filter.skipEvent(st.xid, lsn, st.nAtLSN)
 }
 
-func (st *streamer) source(id tableID, lsn pglogrepl.LSN) *sourceInfo {
-	return &sourceInfo{ts: st.commitTime, lastCommit: st.lastCommitEnd, lsn: lsn, txID: int64(st.xid), hasTxID: true, table: id}
+// txBoxes prepares the values shared by the current transaction's events.
+func (st *streamer) txBoxes() {
+	if st.txSource == nil {
+		st.txSource = st.t.events.sourceTemplate(st.commitTime, "", int64(st.xid), true)
+		st.boxTxID = int64(st.xid)
+		st.boxTsUsec = st.commitTime.UnixMicro()
+		st.boxCommitFor = 0
+	}
+	if st.boxCommit == nil || st.boxCommitFor != st.lastCommitEnd {
+		st.boxCommit, st.boxCommitFor = int64(st.lastCommitEnd), st.lastCommitEnd
+	}
 }
 
-func (st *streamer) offset(lsn pglogrepl.LSN, msg byte, n int64) map[string]any {
-	return streamOffset(lsn, st.lastCommitEnd, st.xid, st.commitTime.UnixMicro(), msgTypeName(msg), n, st.incr.keys())
+// source returns the source block of an event of ts at lsn.
+func (st *streamer) source(ts *tableSchema, lsn pglogrepl.LSN, boxedLSN any) *connectors.Struct {
+	st.txBoxes()
+	return sourceFor(st.txSource, ts, st.lastCommitEnd, lsn, boxedLSN)
 }
+
+// offset returns the offset of the event at lsn, the n-th there.
+func (st *streamer) offset(lsn pglogrepl.LSN, boxedLSN any, msg byte, n int64) map[string]any {
+	st.txBoxes()
+	incr := st.incr.keys()
+	m := make(map[string]any, 7+len(incr))
+	m[offLSN] = boxedLSN
+	m[offLSNProc] = boxedLSN
+	m[offLSNCommit] = st.boxCommit
+	m[offTxID] = st.boxTxID
+	m[offTsUsec] = st.boxTsUsec
+	m[offMsgType] = boxedMsgTypes[msg]
+	m[offLSNEvents] = n
+	for k, v := range incr {
+		m[k] = v
+	}
+	return m
+}
+
+var boxedMsgTypes = map[byte]any{msgInsert: "INSERT", msgUpdate: "UPDATE", msgDelete: "DELETE", msgTruncate: "TRUNCATE"}
 
 // change handles an insert, update or delete.
 func (st *streamer) change(ctx context.Context, lsn pglogrepl.LSN, b []byte) error {
@@ -582,7 +656,8 @@ func (st *streamer) change(ctx context.Context, lsn pglogrepl.LSN, b []byte) err
 		st.incr.dedup(ts, oldRow, newRow)
 	}
 	before := len(st.pending)
-	st.pending, err = st.t.events.change(st.pending, ts, op, oldRow, newRow, st.source(ts.id, lsn), st.offset(lsn, cm.kind, n), st.now)
+	boxedLSN := any(int64(lsn))
+	st.pending, err = st.t.events.change(st.pending, ts, op, oldRow, newRow, st.source(ts, lsn, boxedLSN), st.offset(lsn, boxedLSN, cm.kind, n), st.now)
 	if err != nil {
 		return err
 	}
@@ -611,7 +686,8 @@ func (st *streamer) truncate(ctx context.Context, lsn pglogrepl.LSN, b []byte) e
 		if rs == nil || !rs.captured || rs.ts == nil {
 			continue
 		}
-		rec := st.t.events.truncate(rs.ts, st.source(rs.id, lsn), st.offset(lsn, msgTruncate, n), st.now)
+		boxedLSN := any(int64(lsn))
+		rec := st.t.events.truncate(rs.ts, st.source(rs.ts, lsn, boxedLSN), st.offset(lsn, boxedLSN, msgTruncate, n), st.now)
 		if err := st.add(ctx, rec); err != nil {
 			return err
 		}

@@ -348,7 +348,7 @@ func (m *typeMapper) numeric(typmod int32) mapping {
 				if err := special(b); err != nil {
 					return nil, err
 				}
-				d, err := connectors.ParseDecimal(string(b))
+				d, err := parseDecimal(b)
 				if err != nil {
 					return nil, err
 				}
@@ -363,7 +363,7 @@ func (m *typeMapper) numeric(typmod int32) mapping {
 		if err := special(b); err != nil {
 			return nil, err
 		}
-		d, err := connectors.ParseDecimal(string(b))
+		d, err := parseDecimal(b)
 		if err != nil {
 			return nil, err
 		}
@@ -388,6 +388,47 @@ func variableScaleDecimal(schema *connectors.Schema, d connectors.Decimal) *conn
 	_ = s.Put("scale", d.Scale())
 	_ = s.Put("value", d.UnscaledBytes())
 	return s
+}
+
+// parseDecimal parses numeric's text output, without big.Int for values
+// of up to 18 digits.
+func parseDecimal(b []byte) (connectors.Decimal, error) {
+	if len(b) > 0 && len(b) <= 19 {
+		var u int64
+		scale := int32(-1)
+		digits := 0
+		i := 0
+		neg := b[0] == '-'
+		if neg {
+			i = 1
+		}
+		ok := i < len(b)
+		for ; i < len(b); i++ {
+			c := b[i]
+			switch {
+			case c >= '0' && c <= '9':
+				u = u*10 + int64(c-'0')
+				digits++
+				if scale >= 0 {
+					scale++
+				}
+			case c == '.' && scale < 0:
+				scale = 0
+			default:
+				ok = false
+			}
+		}
+		if ok && digits > 0 && digits <= 18 {
+			if scale < 0 {
+				scale = 0
+			}
+			if neg {
+				u = -u
+			}
+			return connectors.DecimalFromInt64(u, scale), nil
+		}
+	}
+	return connectors.ParseDecimal(string(b))
 }
 
 // stripTrailingZeros is BigDecimal.stripTrailingZeros followed by
@@ -1071,7 +1112,8 @@ func formatZonedTimestamp(us int64, precision int) string {
 	days := floorDiv(us, 86_400_000_000)
 	tod := us - days*86_400_000_000
 	y, m, d := civilFromDays(days)
-	out := make([]byte, 0, 32)
+	var buf [40]byte
+	out := buf[:0]
 	out = appendYear(out, y)
 	out = append(out, '-')
 	out = append2(out, int(m))
@@ -1108,7 +1150,8 @@ func parseZonedTime(b []byte) (any, error) {
 	const day = 86_400_000_000
 	us = ((us % day) + day) % day
 	secs := us / 1_000_000
-	out := make([]byte, 0, 20)
+	var buf [24]byte
+	out := buf[:0]
 	out = append2(out, int(secs/3600))
 	out = append(out, ':')
 	out = append2(out, int(secs/60%60))
