@@ -51,61 +51,39 @@ func (t *Sink) writeChunk(ctx context.Context, records []connectors.Record, ops 
 
 // tryChunk is one attempt at writing ops.
 func (t *Sink) tryChunk(ctx context.Context, records []connectors.Record, ops []*op, async bool) error {
-	// Anything that needs the connection first waits for the flight.
-	if t.needsDB(ops) {
-		if err := t.finish(ctx); err != nil {
-			return err
-		}
-		if t.conn == nil || t.conn.IsClosed() {
-			if err := t.connect(ctx); err != nil {
+	live := make([]*op, 0, len(ops))
+	for {
+		// Anything that needs the connection first waits for the flight.
+		if t.needsDB(ops) {
+			if err := t.prepare(ctx, records, ops); err != nil {
 				return err
 			}
 		}
-		// Tables: load, create, evolve, bind shapes.
-		var order []*table
-		byTable := map[*table][]*op{}
+		// Values: CPU only, while the database works on the flight.
+		live = live[:0]
 		for _, o := range ops {
 			if o.done {
 				continue
 			}
-			if _, ok := byTable[o.t]; !ok {
-				order = append(order, o.t)
-			}
-			byTable[o.t] = append(byTable[o.t], o)
-		}
-		for _, tb := range order {
-			if err := t.prepareTable(ctx, records, tb, byTable[tb]); err != nil {
-				return err
-			}
-		}
-		for _, o := range ops {
-			if st := o.stage(); !o.done && st != nil && !st.created {
-				if _, err := t.conn.Exec(ctx, stageSQL(st.name, st.types)); err != nil {
-					return fmt.Errorf("jdbc sink: create staging table: %w", err)
+			if o.sh != nil && (o.vals == nil || o.ver != o.sh.version) {
+				if err := t.convert(&records[o.idx], o); err != nil {
+					o.done = true
+					if err := t.reject(ctx, &records[o.idx], o.t.id.String(), "", err); err != nil {
+						return err
+					}
+					continue
 				}
-				st.created = true
 			}
+			live = append(live, o)
 		}
-	}
-	// Values: CPU only, while the database works on the flight.
-	live := make([]*op, 0, len(ops))
-	for _, o := range ops {
-		if o.done {
-			continue
+		if err := t.finish(ctx); err != nil {
+			return err
 		}
-		if o.sh != nil && (o.vals == nil || o.ver != o.sh.version) {
-			if err := t.convert(&records[o.idx], o); err != nil {
-				o.done = true
-				if err := t.reject(ctx, &records[o.idx], o.t.id.String(), "", err); err != nil {
-					return err
-				}
-				continue
-			}
+		// Rewriting a failed flight may have reconnected: bindings and
+		// staging tables of the old session are gone.
+		if !t.needsDB(ops) {
+			break
 		}
-		live = append(live, o)
-	}
-	if err := t.finish(ctx); err != nil {
-		return err
 	}
 	steps := t.plan(live)
 	if len(steps) == 0 {
@@ -129,6 +107,44 @@ func (t *Sink) tryChunk(ctx context.Context, records []connectors.Record, ops []
 	t.isolating = true
 	defer func() { t.isolating = false }()
 	return t.inTx(ctx, func(tx pgx.Tx) error { return t.bisect(ctx, tx, records, live) })
+}
+
+// prepare gets the connection, the tables, the shapes' bindings and
+// staging tables ready for ops.
+func (t *Sink) prepare(ctx context.Context, records []connectors.Record, ops []*op) error {
+	if err := t.finish(ctx); err != nil {
+		return err
+	}
+	if t.conn == nil || t.conn.IsClosed() {
+		if err := t.connect(ctx); err != nil {
+			return err
+		}
+	}
+	var order []*table
+	byTable := map[*table][]*op{}
+	for _, o := range ops {
+		if o.done {
+			continue
+		}
+		if _, ok := byTable[o.t]; !ok {
+			order = append(order, o.t)
+		}
+		byTable[o.t] = append(byTable[o.t], o)
+	}
+	for _, tb := range order {
+		if err := t.prepareTable(ctx, records, tb, byTable[tb]); err != nil {
+			return err
+		}
+	}
+	for _, o := range ops {
+		if st := o.stage(); !o.done && st != nil && !st.created {
+			if _, err := t.conn.Exec(ctx, stageSQL(st.name, st.types)); err != nil {
+				return fmt.Errorf("jdbc sink: create staging table: %w", err)
+			}
+			st.created = true
+		}
+	}
+	return nil
 }
 
 // needsDB reports whether ops need the connection before their values
