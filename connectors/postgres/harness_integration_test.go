@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -25,8 +24,6 @@ import (
 	"github.com/sluicedata/sluice/connectors"
 	"github.com/sluicedata/sluice/runtime/convert"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // testDSN returns the server the integration tests use. Under the
 // integration tag a missing server is a failure, not a skip.

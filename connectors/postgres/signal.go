@@ -448,6 +448,13 @@ func (st *streamer) readIncrementalChunk(ctx context.Context) error {
 	r.chunkID = newUUID()
 	insert := "INSERT INTO " + sig.quoted() + " (id, type, data) VALUES ($1, $2, $3)"
 	ts := time.Now().UTC().Format(time.RFC3339Nano)
+	if !st.s.syncCommit {
+		// Logical decoding sees a commit only once its WAL is flushed: with
+		// synchronous_commit=off a watermark would wait for the WAL writer.
+		if _, err := st.s.conn.Exec(ctx, "SET synchronous_commit = on"); err == nil {
+			st.s.syncCommit = true
+		}
+	}
 	if _, err := st.s.conn.Exec(ctx, insert, r.chunkID+"-open", signalWindowOpen, `{"openWindowTimestamp": "`+ts+`"}`); err != nil {
 		return setupError(fmt.Sprintf("write the incremental snapshot low watermark into %s (the task's user needs INSERT on it)", sig), err)
 	}

@@ -24,6 +24,7 @@ type session struct {
 	conn            *pgx.Conn
 	factory         *schemaFactory
 	heartbeatFailed bool
+	syncCommit      bool // synchronous_commit=on set on conn
 }
 
 func (s *session) schemas() *schemaFactory {
@@ -221,6 +222,12 @@ func (s *session) stream(ctx context.Context, repl *pgconn.PgConn, start, minFlu
 		curPos: storedOffset{lsn: start, lsnCommit: start}}
 	if t.position != nil && t.position.incremental != nil {
 		st.incr = &incrementalRun{state: t.position.incremental.clone()}
+		t.logger.Info("resuming incremental snapshot", "tables", st.incr.state.Tables, "after_key", st.incr.state.LastKey)
+		if len(t.progress.snapshot()) == 0 {
+			for _, name := range st.incr.state.Tables {
+				t.progress.add(TableProgress{Table: name, RowsEstimated: -1, Incremental: true})
+			}
+		}
 	}
 	t.logger.Info("streaming changes", "slot", cfg.SlotName, "publication", cfg.Publication, "from", start.String())
 	t.streaming.Store(true)

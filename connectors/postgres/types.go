@@ -158,7 +158,7 @@ func (m *typeMapper) mapType(oid uint32, typmod int32) (mapping, error) {
 		return mp, nil
 	}
 	if m.unknown {
-		return m.binaryMapping(func(b []byte) []byte { return b }, ""), nil
+		return m.binaryMapping(copyBytes, ""), nil
 	}
 	return mapping{}, fmt.Errorf("%w: type %s.%s", errNoMapping, t.Schema, t.Name)
 }
@@ -276,6 +276,9 @@ func (m *typeMapper) mapScalar(t *pgType, typmod int32) (mapping, bool) {
 	}
 	return mapping{}, false
 }
+
+// copyBytes copies a value's text (message buffers are reused).
+func copyBytes(b []byte) []byte { return append([]byte{}, b...) }
 
 func (m *typeMapper) binaryMapping(decode func([]byte) []byte, defKind string) mapping {
 	parse := func(b []byte) (any, error) { return decode(b), nil }
@@ -607,7 +610,7 @@ func (m *typeMapper) mapArray(t *pgType, typmod int32) (mapping, error) {
 		if !m.unknown {
 			return mapping{}, fmt.Errorf("%w: array of %s", errNoMapping, elemType.Name)
 		}
-		elem = m.binaryMapping(func(b []byte) []byte { return b }, "")
+		elem = m.binaryMapping(copyBytes, "")
 	}
 	elemSchema := elem.builder().Optional().MustBuild()
 	if elem.bind != nil {
@@ -819,7 +822,7 @@ func decodeBytea(b []byte) []byte {
 		_, _ = hex.Decode(out, b[2:])
 		return out
 	}
-	return append([]byte(nil), b...)
+	return copyBytes(b)
 }
 
 // Timestamps outside Postgres's finite range, as pgjdbc reports them
