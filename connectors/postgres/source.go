@@ -152,9 +152,11 @@ func (t *Task) Poll(ctx context.Context) ([]connectors.Record, error) {
 		room := max - len(out)
 		if len(b) > room {
 			t.leftover = b[room:]
-			b = b[:room]
+			b = b[:room:room]
 		}
-		if out == nil && len(b) == cap(b) {
+		if out == nil {
+			// The producer never touches a batch it handed over: use it
+			// as is (appending may fill its spare capacity).
 			out = b
 			return
 		}
@@ -241,8 +243,16 @@ func (t *Task) Close(ctx context.Context) error {
 			return fmt.Errorf("postgres: drop slot %q on stop: %w", t.cfg.SlotName, err)
 		}
 		defer conn.Close(context.Background())
-		if _, err := conn.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, t.cfg.SlotName); err != nil {
-			return fmt.Errorf("postgres: drop slot %q on stop: %w", t.cfg.SlotName, err)
+		// The walsender of the closed stream may take a moment to exit.
+		for attempt := 0; ; attempt++ {
+			_, err := conn.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, t.cfg.SlotName)
+			if err == nil {
+				break
+			}
+			if pgCode(err) != "55006" || attempt >= 50 || ctx.Err() != nil {
+				return fmt.Errorf("postgres: drop slot %q on stop: %w", t.cfg.SlotName, err)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 		t.logger.Info("dropped replication slot (slot.drop.on.stop=true)", "slot", t.cfg.SlotName)
 	}

@@ -333,3 +333,22 @@ func TestSlotMissingFails(t *testing.T) {
 		t.Fatalf("Poll error = %v, want ErrSlotMissing", err)
 	}
 }
+
+func TestSlotDropOnStop(t *testing.T) {
+	d := newTestDB(t)
+	d.exec(`CREATE TABLE t (id int PRIMARY KEY)`)
+	r := openTask(t, d.config("snapshot.mode", "no_data", "slot.drop.on.stop", "true"), nil)
+	r.waitStreaming()
+	exists := func() bool {
+		var n int
+		_ = d.conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", d.slot).Scan(&n)
+		return n == 1
+	}
+	if !exists() {
+		t.Fatal("no slot while streaming")
+	}
+	r.close()
+	if exists() {
+		t.Fatal("slot.drop.on.stop=true left the slot behind")
+	}
+}

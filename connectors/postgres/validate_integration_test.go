@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -161,6 +163,29 @@ func TestServerRestartAndWalLevel(t *testing.T) {
 	}
 	r.close()
 
+	// A wrong password (the private cluster can require one).
+	if _, err := conn.Exec(ctx, `CREATE ROLE pwuser LOGIN REPLICATION PASSWORD 'right'`); err != nil {
+		t.Fatal(err)
+	}
+	hba := filepath.Join(c.dir, "pg", "data", "pg_hba.conf")
+	old, err := os.ReadFile(hba)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hba, append([]byte("host all pwuser 127.0.0.1/32 scram-sha-256\n"), old...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.pgctl(t, "reload")
+	errs := errorsByKey(NewConnector().(*Connector).ValidateConfig(ctx, d.config("database.user", "pwuser", "database.password", "wrong")))
+	expectError(t, errs, KeyPassword, "password authentication failed")
+	if _, err := tryOpenTask(t, d.config("database.user", "pwuser", "database.password", "wrong"), nil); !errors.Is(err, ErrSetup) ||
+		!strings.Contains(err.Error(), "check database.user and database.password") {
+		t.Errorf("Open with a wrong password: %v", err)
+	}
+	if errs := errorsByKey(NewConnector().(*Connector).ValidateConfig(ctx, d.config("database.user", "pwuser", "database.password", "right"))); errs[KeyPassword] != "" {
+		t.Errorf("right password: %v", errs)
+	}
+
 	// wal_level=replica: Validate and Open say what to do.
 	if _, err := conn.Exec(ctx, "ALTER SYSTEM SET wal_level = replica"); err != nil {
 		t.Fatal(err)
@@ -176,7 +201,7 @@ func TestServerRestartAndWalLevel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errs := errorsByKey(NewConnector().(*Connector).ValidateConfig(ctx, cfg))
+	errs = errorsByKey(NewConnector().(*Connector).ValidateConfig(ctx, cfg))
 	expectError(t, errs, KeyHostname, "wal_level is replica; set wal_level=logical")
 	if _, err := tryOpenTask(t, cfg, nil); !errors.Is(err, ErrSetup) || !strings.Contains(err.Error(), "wal_level=logical") {
 		t.Errorf("Open with wal_level=replica: %v", err)
