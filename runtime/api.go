@@ -158,6 +158,23 @@ func (e *Error) Is(target error) bool { return target == e.Kind }
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// RedirectError is returned by the Herder methods that another worker of
+// the cluster must serve: the leader for writes to the config topic, the
+// owner of a connector or task for its synchronous restart. The REST layer
+// forwards the request to URL (connect-rest.md §4). errors.Is(err,
+// ErrConflict) holds, so a caller that cannot forward answers 409.
+type RedirectError struct {
+	URL    string // the REST URL of the worker to ask
+	Leader bool   // it is the leader (else the owner)
+}
+
+func (e *RedirectError) Error() string {
+	return "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
+}
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *RedirectError) Is(target error) bool { return target == ErrConflict }
+
 // Errorf returns an *Error of the given kind.
 func Errorf(kind error, format string, args ...any) *Error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
@@ -320,6 +337,30 @@ func (h *Herder) Plugins(connectorsOnly bool) []PluginInfo { return h.impl.plugi
 func (h *Herder) PluginConfig(name string) ([]connectors.ConfigKeyInfo, error) {
 	return h.impl.pluginConfig(name)
 }
+
+// PutTaskConfigs stores a connector's task configs (the internal
+// endpoint POST /connectors/{c}/tasks, by which a worker running a
+// connector hands the task configs it generated to the leader). It is
+// leader-only (RedirectError elsewhere).
+func (h *Herder) PutTaskConfigs(ctx context.Context, name string, configs []map[string]string) error {
+	return h.impl.putTaskConfigs(ctx, name, configs)
+}
+
+// VerifyInternalRequest checks the signature of an internal request's
+// body (KIP-507): with connect.protocol=sessioned a missing signature is
+// ErrBadRequest ("Internal request missing required signature"), a wrong
+// one ErrForbidden ("Internal request contained invalid signature.").
+func (h *Herder) VerifyInternalRequest(body []byte, signature, algorithm string) error {
+	return h.impl.verifyInternal(body, signature, algorithm)
+}
+
+// SignInternalRequest returns the headers that sign an internal request
+// with this worker's session key (none without one), for forwarding an
+// internal request to the leader.
+func (h *Herder) SignInternalRequest(body []byte) map[string]string { return h.impl.signInternal(body) }
+
+// URL is this worker's advertised REST URL.
+func (h *Herder) URL() string { return h.impl.url }
 
 // ServerInfo is GET /.
 func (h *Herder) ServerInfo() ServerInfo { return h.impl.serverInfo() }

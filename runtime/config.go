@@ -119,17 +119,42 @@ type WorkerConfig struct {
 	// config.storage.min.insync.replicas. cleanup.policy is always compact.
 	ConfigStorageTopicConfigs, OffsetStorageTopicConfigs, StatusStorageTopicConfigs map[string]string
 
-	// SessionTimeout, HeartbeatInterval, RebalanceTimeout,
-	// ScheduledRebalanceMaxDelay, WorkerSyncTimeout and WorkerUnsyncBackoff
-	// govern cluster membership (session.timeout.ms 10 s,
-	// heartbeat.interval.ms 3 s, rebalance.timeout.ms 60 s,
-	// scheduled.rebalance.max.delay.ms 300 s, worker.sync.timeout.ms 3 s,
-	// worker.unsync.backoff.ms 300 s). A single worker does not use them
-	// yet.
-	SessionTimeout, HeartbeatInterval, RebalanceTimeout   time.Duration
-	ScheduledRebalanceMaxDelay                            time.Duration
-	WorkerSyncTimeout, WorkerUnsyncBackoff                time.Duration
-	ConnectProtocol                                       string        // connect.protocol, default "sessioned"
+	// SessionTimeout, HeartbeatInterval and RebalanceTimeout govern the
+	// worker's membership of the Connect group (session.timeout.ms 10 s,
+	// heartbeat.interval.ms 3 s, rebalance.timeout.ms 60 s, as in Kafka).
+	// A worker that has not heard from the group coordinator for the
+	// session timeout, less the time its connectors and tasks need to
+	// stop (task.shutdown.graceful.timeout.ms plus 1 s, at most half the
+	// session timeout), stops them: by the time the coordinator expires
+	// it and its work may start elsewhere, it runs nothing.
+	SessionTimeout, HeartbeatInterval, RebalanceTimeout time.Duration
+	// ScheduledRebalanceMaxDelay is how long the work of a worker that
+	// left waits for it to come back before it is given to the others
+	// (scheduled.rebalance.max.delay.ms). Kafka's default is 300 s, which
+	// leaves the work of a crashed worker idle for five minutes; Sluice's
+	// is 5 s: long enough for a worker that is being restarted (a rolling
+	// restart takes a second or two per worker) to rejoin and get its
+	// work back without it moving twice, short enough that nobody notices.
+	// The delay counts from when the worker was last known alive, so the
+	// work of a worker that crashed, already idle for the session timeout
+	// when the coordinator notices, moves at once; a worker that returns
+	// at the same URL gets its work back without waiting. 0 reassigns
+	// at once.
+	ScheduledRebalanceMaxDelay time.Duration
+	// WorkerSyncTimeout bounds how long a worker reads the config topic to
+	// catch up with an assignment before it rejoins
+	// (worker.sync.timeout.ms, 3 s). WorkerUnsyncBackoff
+	// (worker.unsync.backoff.ms) is accepted; Sluice rejoins at once.
+	WorkerSyncTimeout, WorkerUnsyncBackoff time.Duration
+	// RebalanceRequestWait is how long a REST request that needs the
+	// leader or a connector's owner waits for a rebalance to settle
+	// before it answers 409 (Sluice: sluice.rebalance.request.wait.ms,
+	// default 5 s); the REST layer retries forwarded requests that met a
+	// rebalance for as long. Kafka answers 409 at once.
+	RebalanceRequestWait time.Duration
+	// ConnectProtocol is connect.protocol: eager, compatible or
+	// sessioned (the default).
+	ConnectProtocol                                       string
 	InterWorkerKeyGenerationAlgorithm, InterWorkerSigAlgo string        // inter.worker.key.generation.algorithm, inter.worker.signature.algorithm: HmacSHA256
 	InterWorkerKeyTTL                                     time.Duration // inter.worker.key.ttl.ms, 1 h
 
@@ -230,9 +255,10 @@ func DefaultWorkerConfig() WorkerConfig {
 		SessionTimeout:                      10 * time.Second,
 		HeartbeatInterval:                   3 * time.Second,
 		RebalanceTimeout:                    60 * time.Second,
-		ScheduledRebalanceMaxDelay:          300 * time.Second,
+		ScheduledRebalanceMaxDelay:          5 * time.Second,
 		WorkerSyncTimeout:                   3 * time.Second,
 		WorkerUnsyncBackoff:                 300 * time.Second,
+		RebalanceRequestWait:                5 * time.Second,
 		ConnectProtocol:                     "sessioned",
 		InterWorkerKeyGenerationAlgorithm:   "HmacSHA256",
 		InterWorkerSigAlgo:                  "HmacSHA256",
@@ -418,6 +444,7 @@ var workerKeys = map[string]workerSetter{
 	"broker.listen": stringSetter(func(c *WorkerConfig) *string { return &c.BrokerListen }),
 
 	"sluice.task.restart.initial.backoff.ms": msSetter(func(c *WorkerConfig) *time.Duration { return &c.TaskRestartInitialBackoff }),
+	"sluice.rebalance.request.wait.ms":       msSetter(func(c *WorkerConfig) *time.Duration { return &c.RebalanceRequestWait }),
 	"sluice.task.restart.max.backoff.ms":     msSetter(func(c *WorkerConfig) *time.Duration { return &c.TaskRestartMaxBackoff }),
 	"sluice.task.restart.max.attempts":       intSetter(func(c *WorkerConfig) *int { return &c.TaskRestartMaxAttempts }),
 }
@@ -676,6 +703,15 @@ func (c *WorkerConfig) Validate() error {
 		if p < 1 && p != -1 {
 			bad(key, p, "Number of partitions must be positive, or -1 to use the broker's default")
 		}
+	}
+	positive("session.timeout.ms", c.SessionTimeout)
+	positive("heartbeat.interval.ms", c.HeartbeatInterval)
+	positive("rebalance.timeout.ms", c.RebalanceTimeout)
+	positive("worker.sync.timeout.ms", c.WorkerSyncTimeout)
+	nonNegative("scheduled.rebalance.max.delay.ms", c.ScheduledRebalanceMaxDelay)
+	nonNegative("sluice.rebalance.request.wait.ms", c.RebalanceRequestWait)
+	if c.HeartbeatInterval >= c.SessionTimeout && c.SessionTimeout > 0 {
+		bad("heartbeat.interval.ms", c.HeartbeatInterval.Milliseconds(), "must be lower than session.timeout.ms")
 	}
 	if !slices.Contains([]string{"eager", "compatible", "sessioned"}, strings.ToLower(c.ConnectProtocol)) {
 		bad("connect.protocol", c.ConnectProtocol, "String must be one of: eager, compatible, sessioned")

@@ -145,7 +145,15 @@ func (r *configReader) apply(key string, value []byte) []event {
 		return []event{evLoggerLevel{Namespace: key[len(keyLoggerCluster):], Level: level}}
 
 	case key == keySessionKey:
-		return nil
+		if value == nil {
+			return nil
+		}
+		k, err := decodeSessionKey(value)
+		if err != nil {
+			r.log.Error("ignoring a session key record in the wrong format", "err", err)
+			return nil
+		}
+		return []event{evSessionKey{key: k}}
 	}
 	r.log.Warn("ignoring a config topic record with an unknown key", "key", key)
 	return nil

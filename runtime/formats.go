@@ -131,6 +131,10 @@ type statusRecord struct {
 	Trace      string // "" is written as null
 	WorkerID   string
 	Generation int32
+
+	// live: read while this worker was a member of the group (not part of
+	// the record).
+	live bool
 }
 
 func encodeStatus(s statusRecord) []byte {

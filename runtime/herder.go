@@ -15,6 +15,7 @@ import (
 	"github.com/sluicedata/sluice/connectors"
 	"github.com/sluicedata/sluice/plugins"
 	"github.com/sluicedata/sluice/plugins/configprovider"
+	"github.com/sluicedata/sluice/runtime/assign"
 )
 
 // herder is the driver around machine: one goroutine takes events from a
@@ -35,6 +36,7 @@ type herder struct {
 	registry  *plugins.Registry
 	version   string
 	workerID  string
+	url       string // advertised REST URL, given to the other workers
 	metrics   *herderMetrics
 	runner    taskRunner
 	providers map[string]configprovider.ConfigProvider
@@ -51,9 +53,13 @@ type herder struct {
 	statusLog  *kafkaLog
 	status     *statusStore
 	offsets    *offsetStore
+	member     *member // the group membership driver; nil until started
+	internal   *internalClient
 	events     eventQueue
 	loopDone   chan struct{}
 	writeMu    sync.Mutex // serialises the check-then-write requests on the config topic
+	keyMu      sync.Mutex // serialises session key rotations
+	keyTimer   *time.Timer
 	shutdownMu sync.Mutex
 
 	mu struct {
@@ -63,6 +69,12 @@ type herder struct {
 		conns   map[string]*connHandle
 		tasks   map[TaskID]*taskHandle
 		timer   *time.Timer
+		// workload is the work to assign as of the last config event; a
+		// change is reported to the membership driver with the offset
+		// of the record that made it (the next evConfigPos).
+		workload    map[string]int
+		workChanged bool
+		sessionKey  *sessionKey
 	}
 }
 
@@ -73,6 +85,7 @@ func newHerder(cfg WorkerConfig, opts Options) *herder {
 		registry: opts.Registry,
 		version:  opts.Version,
 		workerID: opts.WorkerID,
+		url:      opts.URL,
 		runner:   opts.runner,
 		clock:    time.Now,
 		ready:    make(chan struct{}),
@@ -87,7 +100,7 @@ func newHerder(cfg WorkerConfig, opts Options) *herder {
 	}
 	h.reader = newConfigReader(h.log)
 	h.events.init()
-	h.mu.m = newMachine(restartPolicy{Initial: cfg.TaskRestartInitialBackoff, Max: cfg.TaskRestartMaxBackoff, MaxAttempts: cfg.TaskRestartMaxAttempts})
+	h.mu.m = newClusterMachine(restartPolicy{Initial: cfg.TaskRestartInitialBackoff, Max: cfg.TaskRestartMaxBackoff, MaxAttempts: cfg.TaskRestartMaxAttempts})
 	h.mu.changed = make(chan struct{})
 	h.mu.conns = map[string]*connHandle{}
 	h.mu.tasks = map[TaskID]*taskHandle{}
@@ -113,14 +126,11 @@ func (h *herder) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// The status topic first: this worker's generation follows the
-	// highest one found.
 	h.statusLog, err = openKafkaLog(ctx, cl, h.cfg.StatusStorageTopic, counts[2], h.status.apply, h.log)
 	if err != nil {
 		return err
 	}
 	h.status.workerID = h.workerID
-	h.status.generation = h.status.maxGeneration() + 1
 	h.status.log = h.statusLog
 	h.offsetLog, err = openKafkaLog(ctx, cl, h.cfg.OffsetStorageTopic, counts[1], h.offsets.apply, h.log)
 	if err != nil {
@@ -144,8 +154,21 @@ func (h *herder) start(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	h.internal = newInternalClient(h)
+	h.member = newMember(cl.adminCl, h, memberConfig{
+		group:       h.cfg.GroupID,
+		url:         h.url,
+		protocols:   assign.Protocols(h.cfg.ConnectProtocol),
+		session:     h.cfg.SessionTimeout,
+		heartbeat:   h.cfg.HeartbeatInterval,
+		rebalance:   h.cfg.RebalanceTimeout,
+		maxDelay:    h.cfg.ScheduledRebalanceMaxDelay,
+		stopBudget:  min(h.cfg.TaskShutdownGracefulTimeout+abandonMargin, h.cfg.SessionTimeout/2),
+		syncTimeout: h.cfg.WorkerSyncTimeout,
+	}, h.log)
+	h.member.start()
 	close(h.ready)
-	h.log.Info("worker started", "worker_id", h.workerID, "generation", h.status.generation,
+	h.log.Info("worker started", "worker_id", h.workerID, "url", h.url, "group", h.cfg.GroupID,
 		"kafka", strings.Join(cl.seeds, ","), "embedded_broker", cl.broker != nil, "startup", h.clock().Sub(h.startedAt))
 	return nil
 }
@@ -159,6 +182,7 @@ func (h *herder) applyConfigRecord(r *kgo.Record) {
 	for _, ev := range evs {
 		h.post(ev)
 	}
+	h.post(evConfigPos{pos: r.Offset + 1})
 }
 
 // post queues an event for the machine. It never blocks.
@@ -173,13 +197,34 @@ func (h *herder) loop() {
 		if !ok {
 			return
 		}
-		if b, ok := ev.(evBarrier); ok {
-			close(b.done)
+		switch e := ev.(type) {
+		case evBarrier:
+			close(e.done)
+			continue
+		case evConfigPos:
+			h.mu.Lock()
+			changed := h.mu.workChanged
+			h.mu.workChanged = false
+			h.mu.Unlock()
+			if changed && h.member != nil {
+				h.member.workChanged(e.pos)
+			}
+			continue
+		case evSessionKey:
+			h.mu.Lock()
+			h.mu.sessionKey = e.key
+			h.mu.Unlock()
 			continue
 		}
 		h.mu.Lock()
 		now := h.clock()
 		acts := h.mu.m.step(now, ev)
+		switch ev.(type) {
+		case evConnectorConfig, evTaskConfigs, evTargetState:
+			if w := h.mu.m.workload(); !maps.Equal(w, h.mu.workload) {
+				h.mu.workload, h.mu.workChanged = w, true
+			}
+		}
 		h.armTimerLocked(now, h.mu.m.nextDeadline())
 		for _, a := range acts {
 			h.execute(a)
@@ -224,7 +269,9 @@ func (h *herder) execute(a action) {
 			c.generateTaskConfigs(a.MaxTasks)
 		}
 	case actWriteTaskConfigs:
-		h.writeTaskConfigsAsync(a.Connector, a.TaskConfigs, a.Inc)
+		if c := h.mu.m.conns[a.Connector]; c != nil {
+			go h.publishTaskConfigs(a.Connector, a.TaskConfigs, c.inc)
+		}
 	case actStartTask:
 		if a.Reason != "" {
 			h.metrics.taskRestarts.WithLabelValues(a.Connector, a.Reason).Inc()
@@ -264,26 +311,6 @@ func (h *herder) execute(a action) {
 			h.log.Info("applied a cluster-wide logger level", "logger", a.Connector, "level", a.Level)
 		}
 	}
-}
-
-// writeTaskConfigsAsync writes a connector's task configs and their
-// commit record, in order, without waiting. A failed write fails the
-// connector instance that generated them, so it is restarted (with
-// backoff) and generates them again.
-func (h *herder) writeTaskConfigsAsync(name string, configs []map[string]string, inc uint64) {
-	var once sync.Once
-	fail := func(err error) {
-		if err == nil {
-			return
-		}
-		once.Do(func() {
-			h.post(evConnectorFailed{Name: name, Inc: inc, Err: fmt.Errorf("write task configs to %s: %w", h.cfg.ConfigStorageTopic, err)})
-		})
-	}
-	for i, c := range configs {
-		h.configLog.SendAsync(taskKey(TaskID{name, i}), encodeProperties(c), fail)
-	}
-	h.configLog.SendAsync(keyCommit+name, encodeCommit(len(configs)), fail)
 }
 
 // waitFor waits until cond (called with h.mu held) is true, ctx is done,
@@ -349,12 +376,15 @@ func (h *herder) shutdown(ctx context.Context) error {
 			h.log.Warn("some connectors or tasks did not stop in time", "err", err)
 			err = nil
 		}
-		// Status writes are asynchronous: let them reach the broker.
+		// Status writes are asynchronous: let them reach the broker
+		// before leaving the group (the leader reads them to tell a
+		// clean exit from a crash).
 		fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		if ferr := h.cl.producer.Flush(fctx); ferr != nil {
 			h.log.Warn("flushing status writes", "err", ferr)
 		}
 		cancel()
+		h.member.close(ctx)
 	default:
 	}
 	h.stopOnce.Do(func() { close(h.stopped) })
@@ -365,6 +395,11 @@ func (h *herder) shutdown(ctx context.Context) error {
 		h.mu.timer.Stop()
 	}
 	h.mu.Unlock()
+	h.keyMu.Lock()
+	if h.keyTimer != nil {
+		h.keyTimer.Stop()
+	}
+	h.keyMu.Unlock()
 	for _, l := range []*kafkaLog{h.configLog, h.offsetLog, h.statusLog} {
 		if l != nil {
 			l.Close()
@@ -474,6 +509,18 @@ func (h *herder) stateCounts() (conns, tasks map[State]int) {
 type evBarrier struct{ done chan struct{} }
 
 func (evBarrier) isEvent() {}
+
+// evConfigPos is not for the machine: it follows the events of each
+// config record, with the offset after it.
+type evConfigPos struct{ pos int64 }
+
+func (evConfigPos) isEvent() {}
+
+// evSessionKey is not for the machine: a session key was read from the
+// config topic.
+type evSessionKey struct{ key *sessionKey }
+
+func (evSessionKey) isEvent() {}
 
 // eventQueue is an unbounded FIFO of events: posting never blocks, so
 // connector and task goroutines can always report.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sluicedata/sluice/connectors"
 	"github.com/sluicedata/sluice/plugins"
+	"github.com/sluicedata/sluice/runtime/assign"
 )
 
 // The implementations behind the Herder methods of api.go.
@@ -95,6 +96,10 @@ func (h *herder) putConfig(ctx context.Context, name string, config map[string]s
 	if err := h.awaitReady(ctx); err != nil {
 		return ConnectorInfo{}, false, err
 	}
+	// Config writes are the leader's: go there before validating.
+	if _, err := h.leaderCheck(ctx); err != nil {
+		return ConnectorInfo{}, false, err
+	}
 	if patch != nil {
 		s := h.snapshot(name)
 		if !s.exists {
@@ -119,30 +124,29 @@ func (h *herder) putConfig(ctx context.Context, name string, config map[string]s
 		return ConnectorInfo{}, false, Errorf(ErrBadRequest, "%s", msg)
 	}
 
-	h.writeMu.Lock()
-	defer h.writeMu.Unlock()
-	if err := h.configLog.ReadToEnd(ctx); err != nil {
-		return ConnectorInfo{}, false, h.kafkaError(ctx, "read the config topic", err)
-	}
-	prev := h.snapshot(name)
-	exists := prev.exists
-	if create && exists {
-		return ConnectorInfo{}, false, Errorf(ErrAlreadyExists, "Connector %s already exists", name)
-	}
-	if patch != nil && !exists {
-		return ConnectorInfo{}, false, notFound(name)
-	}
-	if initial != "" {
-		if err := h.configLog.Send(ctx, keyTargetState+name, encodeTargetState(initial)); err != nil {
-			return ConnectorInfo{}, false, h.kafkaError(ctx, "write the target state", err)
+	var prev connSnapshot
+	err = h.asLeader(ctx, func(ctx context.Context) error {
+		prev = h.snapshot(name)
+		if create && prev.exists {
+			return Errorf(ErrAlreadyExists, "Connector %s already exists", name)
 		}
-	}
-	if err := h.configLog.Send(ctx, keyConnector+name, encodeProperties(config)); err != nil {
-		return ConnectorInfo{}, false, h.kafkaError(ctx, "write the connector config", err)
-	}
-	if err := h.syncConfig(ctx); err != nil {
+		if patch != nil && !prev.exists {
+			return notFound(name)
+		}
+		if initial != "" {
+			if err := h.configLog.Send(ctx, keyTargetState+name, encodeTargetState(initial)); err != nil {
+				return h.kafkaError(ctx, "write the target state", err)
+			}
+		}
+		if err := h.configLog.Send(ctx, keyConnector+name, encodeProperties(config)); err != nil {
+			return h.kafkaError(ctx, "write the connector config", err)
+		}
+		return h.syncConfig(ctx)
+	})
+	if err != nil {
 		return ConnectorInfo{}, false, err
 	}
+	exists := prev.exists
 	h.log.Info("connector config written", "connector", name, "created", !exists)
 	// As Kafka: the config just written, with the tasks that existed
 	// before it (none for a new connector); new task configs come later.
@@ -182,27 +186,24 @@ func (h *herder) deleteConnector(ctx context.Context, name string) error {
 	if err := h.awaitReady(ctx); err != nil {
 		return err
 	}
-	h.writeMu.Lock()
-	defer h.writeMu.Unlock()
-	if err := h.configLog.ReadToEnd(ctx); err != nil {
-		return h.kafkaError(ctx, "read the config topic", err)
-	}
-	if !h.snapshot(name).exists {
-		return notFound(name)
-	}
-	// An empty task-config commit first, so that a connector created
-	// later under the same name never inherits these task configs.
-	if err := h.configLog.Send(ctx, keyCommit+name, encodeCommit(0)); err != nil {
-		return h.kafkaError(ctx, "write to the config topic", err)
-	}
-	if err := h.configLog.Send(ctx, keyConnector+name, nil); err != nil {
-		return h.kafkaError(ctx, "write to the config topic", err)
-	}
-	if err := h.configLog.Send(ctx, keyTargetState+name, nil); err != nil {
-		return h.kafkaError(ctx, "write to the config topic", err)
-	}
-	h.log.Info("connector deleted", "connector", name)
-	return h.syncConfig(ctx)
+	return h.asLeader(ctx, func(ctx context.Context) error {
+		if !h.snapshot(name).exists {
+			return notFound(name)
+		}
+		// An empty task-config commit first, so that a connector created
+		// later under the same name never inherits these task configs.
+		if err := h.configLog.Send(ctx, keyCommit+name, encodeCommit(0)); err != nil {
+			return h.kafkaError(ctx, "write to the config topic", err)
+		}
+		if err := h.configLog.Send(ctx, keyConnector+name, nil); err != nil {
+			return h.kafkaError(ctx, "write to the config topic", err)
+		}
+		if err := h.configLog.Send(ctx, keyTargetState+name, nil); err != nil {
+			return h.kafkaError(ctx, "write to the config topic", err)
+		}
+		h.log.Info("connector deleted", "connector", name)
+		return h.syncConfig(ctx)
+	})
 }
 
 func (h *herder) connectorStatus(ctx context.Context, name string) (ConnectorStateInfo, error) {
@@ -260,22 +261,30 @@ func (h *herder) restartConnector(ctx context.Context, name string, includeTasks
 	if !includeTasks && !onlyFailed {
 		return nil, h.restartConnectorNow(ctx, name)
 	}
-	st, err := h.connectorStatus(ctx, name)
-	if err != nil {
-		return nil, Errorf(ErrNotFound, "Status for connector %s not found", name)
-	}
-	if !onlyFailed || st.Connector.State == StateFailed {
-		st.Connector.State, st.Connector.Trace = StateRestarting, ""
-	}
-	if includeTasks {
-		for i := range st.Tasks {
-			if !onlyFailed || st.Tasks[i].State == StateFailed {
-				st.Tasks[i].State, st.Tasks[i].Trace = StateRestarting, ""
+	var st ConnectorStateInfo
+	err := h.asLeader(ctx, func(ctx context.Context) error {
+		var err error
+		st, err = h.connectorStatus(ctx, name)
+		if err != nil {
+			return Errorf(ErrNotFound, "Status for connector %s not found", name)
+		}
+		if !onlyFailed || st.Connector.State == StateFailed {
+			st.Connector.State, st.Connector.Trace = StateRestarting, ""
+		}
+		if includeTasks {
+			for i := range st.Tasks {
+				if !onlyFailed || st.Tasks[i].State == StateFailed {
+					st.Tasks[i].State, st.Tasks[i].Trace = StateRestarting, ""
+				}
 			}
 		}
-	}
-	if err := h.configLog.Send(ctx, keyRestart+name, encodeRestart(includeTasks, onlyFailed)); err != nil {
-		return nil, h.kafkaError(ctx, "write the restart request", err)
+		if err := h.configLog.Send(ctx, keyRestart+name, encodeRestart(includeTasks, onlyFailed)); err != nil {
+			return h.kafkaError(ctx, "write the restart request", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	h.log.Info("connector restart requested", "connector", name, "include_tasks", includeTasks, "only_failed", onlyFailed)
 	return &st, nil
@@ -284,6 +293,9 @@ func (h *herder) restartConnector(ctx context.Context, name string, includeTasks
 // restartConnectorNow restarts the connector instance and waits until
 // the new one has started or failed to start.
 func (h *herder) restartConnectorNow(ctx context.Context, name string) error {
+	if err := h.routeToOwner(ctx, assign.Item{Connector: name, Task: assign.ConnectorTask}); err != nil {
+		return err
+	}
 	h.mu.Lock()
 	c := h.mu.m.conns[name]
 	before := h.mu.m.lastInc
@@ -324,6 +336,9 @@ func (h *herder) restartTask(ctx context.Context, id TaskID) error {
 	}
 	if id.Task < 0 || id.Task >= len(s.taskConfigs) {
 		return Errorf(ErrNotFound, "Unknown task: %s", id)
+	}
+	if err := h.routeToOwner(ctx, assign.Item{Connector: id.Connector, Task: int32(id.Task)}); err != nil {
+		return err
 	}
 	h.mu.Lock()
 	before := h.mu.m.lastInc
@@ -369,19 +384,19 @@ func (h *herder) stopConnector(ctx context.Context, name string) error {
 	if err := h.awaitReady(ctx); err != nil {
 		return err
 	}
-	h.writeMu.Lock()
-	defer h.writeMu.Unlock()
-	if !h.snapshot(name).exists {
-		return Errorf(ErrNotFound, "Unknown connector %s", name)
-	}
-	if err := h.configLog.Send(ctx, keyCommit+name, encodeCommit(0)); err != nil {
-		return h.kafkaError(ctx, "write the empty task configs", err)
-	}
-	if err := h.configLog.Send(ctx, keyTargetState+name, encodeTargetState(TargetStopped)); err != nil {
-		return h.kafkaError(ctx, "write the target state", err)
-	}
-	h.log.Info("connector stopped", "connector", name)
-	return h.syncConfig(ctx)
+	return h.asLeader(ctx, func(ctx context.Context) error {
+		if !h.snapshot(name).exists {
+			return Errorf(ErrNotFound, "Unknown connector %s", name)
+		}
+		if err := h.configLog.Send(ctx, keyCommit+name, encodeCommit(0)); err != nil {
+			return h.kafkaError(ctx, "write the empty task configs", err)
+		}
+		if err := h.configLog.Send(ctx, keyTargetState+name, encodeTargetState(TargetStopped)); err != nil {
+			return h.kafkaError(ctx, "write the target state", err)
+		}
+		h.log.Info("connector stopped", "connector", name)
+		return h.syncConfig(ctx)
+	})
 }
 
 func (h *herder) activeTopics(ctx context.Context, name string) ([]string, error) {

@@ -94,6 +94,11 @@ func (h *herder) checkStopped(ctx context.Context, name string) (connSnapshot, e
 	if err := h.awaitReady(ctx); err != nil {
 		return connSnapshot{}, err
 	}
+	// Offsets are modified by the leader, which knows the connector is
+	// stopped everywhere.
+	if _, err := h.leaderCheck(ctx); err != nil {
+		return connSnapshot{}, err
+	}
 	if err := h.syncConfig(ctx); err != nil {
 		return connSnapshot{}, err
 	}

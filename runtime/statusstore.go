@@ -20,11 +20,18 @@ import (
 // order; when they come back from the topic they are skipped (a per-key
 // count of writes in flight), so a status never flickers back to an older
 // value. Records of other writers are applied as they are read.
+//
+// Every status carries the group generation of its writer. A worker never
+// overwrites another worker's status of a newer generation (Kafka's
+// putSafe, applied to every state): a worker that lost its membership may
+// still be stopping work that a newer generation gave to someone else.
+// Only statuses read while this worker was a member count: those found at
+// start-up may come from an earlier life of the group, whose generations
+// started over.
 type statusStore struct {
-	log        *kafkaLog // nil until open
-	workerID   string
-	generation int32
-	logger     *slog.Logger
+	log      *kafkaLog // nil until open
+	workerID string
+	logger   *slog.Logger
 
 	mu struct {
 		sync.Mutex
@@ -33,6 +40,8 @@ type statusStore struct {
 		topics     map[string]map[string]topicStatus // connector → topic
 		pending    map[string]int                    // key → writes not yet read back
 		maxGen     int32
+		generation int32 // of this worker's writes
+		joined     bool  // records read from now on are live
 	}
 }
 
@@ -106,6 +115,7 @@ func applyStatus[K comparable](s *statusStore, m map[K]statusRecord, id K, key s
 		return
 	}
 	s.mu.maxGen = max(s.mu.maxGen, st.Generation)
+	st.live = s.mu.joined
 	m[id] = st
 }
 
@@ -134,24 +144,79 @@ func (s *statusStore) sendLocked(key string, value []byte) {
 	})
 }
 
-func (s *statusStore) record(state State, trace string) statusRecord {
-	return statusRecord{State: state, Trace: trace, WorkerID: s.workerID, Generation: s.generation}
+// REQUIRES: s.mu held.
+func (s *statusStore) recordLocked(state State, trace string) statusRecord {
+	return statusRecord{State: state, Trace: trace, WorkerID: s.workerID, Generation: s.mu.generation, live: true}
+}
+
+// setGeneration sets the generation of this worker's writes: the group
+// generation of its latest assignment. From the first call on, statuses
+// read count as live.
+func (s *statusStore) setGeneration(gen int32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mu.generation, s.mu.joined = gen, true
+}
+
+func (s *statusStore) generation() int32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.generation
+}
+
+// mayOverwriteLocked reports whether this worker may replace cur: not if
+// it is another worker's, read live, of a newer generation.
+// REQUIRES: s.mu held.
+func (s *statusStore) mayOverwriteLocked(key string, cur statusRecord, exists bool) bool {
+	if !exists || !cur.live || cur.WorkerID == s.workerID || cur.Generation <= s.mu.generation {
+		return true
+	}
+	s.logger.Debug("not overwriting a newer generation's status", "key", key, "worker_id", cur.WorkerID,
+		"generation", cur.Generation, "own_generation", s.mu.generation)
+	return false
 }
 
 func (s *statusStore) putConnector(name string, state State, trace string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec := s.record(state, trace)
+	key := keyStatusConnector + name
+	if cur, ok := s.mu.connectors[name]; !s.mayOverwriteLocked(key, cur, ok) {
+		return
+	}
+	rec := s.recordLocked(state, trace)
 	s.mu.connectors[name] = rec
-	s.sendLocked(keyStatusConnector+name, encodeStatus(rec))
+	s.sendLocked(key, encodeStatus(rec))
 }
 
 func (s *statusStore) putTask(id TaskID, state State, trace string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec := s.record(state, trace)
+	key := statusTaskKey(id)
+	if cur, ok := s.mu.tasks[id]; !s.mayOverwriteLocked(key, cur, ok) {
+		return
+	}
+	rec := s.recordLocked(state, trace)
 	s.mu.tasks[id] = rec
-	s.sendLocked(statusTaskKey(id), encodeStatus(rec))
+	s.sendLocked(key, encodeStatus(rec))
+}
+
+// cleanExit reports whether nothing in the view says workerID runs
+// anything: every status it wrote that still stands is UNASSIGNED (a
+// worker that stops cleanly reports so before leaving the group).
+func (s *statusStore) cleanExit(workerID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range s.mu.connectors {
+		if st.WorkerID == workerID && st.State != StateUnassigned {
+			return false
+		}
+	}
+	for _, st := range s.mu.tasks {
+		if st.WorkerID == workerID && st.State != StateUnassigned {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *statusStore) deleteConnector(name string) {

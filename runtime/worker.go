@@ -27,6 +27,11 @@ type Options struct {
 	// status this worker writes. Default: from rest.advertised.* or the
 	// first listener (see AdvertisedWorkerID).
 	WorkerID string
+	// URL is the advertised REST URL other workers forward requests to:
+	// the scheme of rest.advertised.listener (or of the first listener)
+	// and WorkerID. Default: from WorkerID and the config (see
+	// AdvertisedURL).
+	URL string
 	// Metrics is where the worker registers its Prometheus metrics.
 	// Default: a new registry (Worker.Metrics).
 	Metrics *prometheus.Registry
@@ -60,6 +65,9 @@ func NewWorker(cfg WorkerConfig, opts Options) (*Worker, error) {
 	}
 	if opts.WorkerID == "" {
 		opts.WorkerID = AdvertisedWorkerID(&cfg, nil)
+	}
+	if opts.URL == "" {
+		opts.URL = AdvertisedURL(&cfg, opts.WorkerID)
 	}
 	h := newHerder(cfg, opts)
 	h.metrics = newHerderMetrics(opts.Metrics, h)
@@ -113,6 +121,23 @@ func (w *Worker) BrokerAddr() string {
 // within task.shutdown.graceful.timeout.ms), then the internal topics'
 // clients and the embedded broker.
 func (w *Worker) Close(ctx context.Context) error { return w.h.shutdown(ctx) }
+
+// AdvertisedURL returns the REST URL other workers reach this one at:
+// the scheme of rest.advertised.listener, or of the first listener, and
+// workerID (host:port).
+func AdvertisedURL(cfg *WorkerConfig, workerID string) string {
+	scheme := cfg.RestAdvertisedListener
+	if scheme == "" {
+		scheme = "http"
+		for _, s := range cfg.Listeners {
+			if l, err := ParseListener(s); err == nil {
+				scheme = l.Scheme
+				break
+			}
+		}
+	}
+	return scheme + "://" + workerID
+}
 
 // AdvertisedWorkerID returns the host:port other workers and statuses
 // know this worker by: rest.advertised.host.name and

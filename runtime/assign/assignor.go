@@ -34,11 +34,12 @@ type Input struct {
 	// committed task configs; 0 for a STOPPED connector or one whose tasks
 	// were never generated).
 	Connectors map[string]int
-	// CleanExit tells, by URL, which workers are known to have stopped
-	// their work cleanly before leaving (they reported everything they
-	// ran as UNASSIGNED). Work of a worker that vanished otherwise has
-	// already been idle for a session timeout when its loss is detected.
-	CleanExit map[string]bool
+	// CleanExit tells, by URL, whether a worker that left is known to
+	// have stopped its work cleanly first (it reported everything it ran
+	// as UNASSIGNED). Work of a worker that vanished otherwise has already
+	// been idle for a session timeout when its loss is detected. Nil: no
+	// worker exited cleanly. It must be a pure function of its argument.
+	CleanExit func(url string) bool
 }
 
 // MemberAssignment is one member's part of a Result.
@@ -230,7 +231,7 @@ func (a *Assignor) Assign(in Input) Result {
 			continue
 		case wasAssigned:
 			lw = lostWork{url: prev.url, deadline: now.Add(a.maxDelay)}
-			if !in.CleanExit[prev.url] {
+			if in.CleanExit == nil || !in.CleanExit(prev.url) {
 				lw.deadline = lw.deadline.Add(-a.sessionTimeout)
 			}
 		case !wasLost:

@@ -194,7 +194,7 @@ func TestAssignor(t *testing.T) {
 				}
 				gen++
 				res := a.Assign(Input{Now: t0.Add(r.at), Generation: gen, LastCompleted: last,
-					Members: parseMembers(r.members), Connectors: conns, CleanExit: clean})
+					Members: parseMembers(r.members), Connectors: conns, CleanExit: func(u string) bool { return clean[u] }})
 				if got := formatResult(res); got != r.want {
 					t.Fatalf("round %d: got  %s\n          want %s", i, got, r.want)
 				}
@@ -264,7 +264,8 @@ func TestAssignorConverges(t *testing.T) {
 				members = append(members, Member{ID: id, URL: urls[id], Owned: slices.Collect(maps.Keys(o))})
 			}
 			gen++
-			res := a.Assign(Input{Now: now, Generation: gen, LastCompleted: gen - 1, Members: members, Connectors: conns, CleanExit: clean})
+			res := a.Assign(Input{Now: now, Generation: gen, LastCompleted: gen - 1, Members: members, Connectors: conns,
+				CleanExit: func(u string) bool { return clean[u] }})
 			seen := map[Item]string{}
 			for id, ma := range res.Members {
 				before := owned[id]
