@@ -84,13 +84,13 @@ type member struct {
 
 // memberConfig is what the driver needs from the worker config.
 type memberConfig struct {
-	group                        string
-	url                          string
-	protocols                    []assign.Protocol
+	group                         string
+	url                           string
+	protocols                     []assign.Protocol
 	session, heartbeat, rebalance time.Duration
-	maxDelay                     time.Duration // scheduled.rebalance.max.delay.ms
-	stopBudget                   time.Duration // how long stopping everything may take
-	syncTimeout                  time.Duration // worker.sync.timeout.ms
+	maxDelay                      time.Duration // scheduled.rebalance.max.delay.ms
+	stopBudget                    time.Duration // how long stopping everything may take
+	syncTimeout                   time.Duration // worker.sync.timeout.ms
 }
 
 // memberView is the membership as the rest of the worker sees it.
