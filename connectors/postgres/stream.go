@@ -376,6 +376,9 @@ func (st *streamer) sendStatus(reply bool) error {
 		// client to confirm everything it sent) proceed.
 		flush = max(flush, st.idleLSN, st.lastCommitEnd)
 	}
+	// Never report less than before (Postgres 15 would move the slot
+	// back).
+	flush = max(flush, st.sentFlush)
 	write := max(st.received, flush)
 	err := pglogrepl.SendStandbyStatusUpdate(context.Background(), st.repl, pglogrepl.StandbyStatusUpdate{
 		WALWritePosition: write, WALFlushPosition: flush, WALApplyPosition: flush, ReplyRequested: reply})
