@@ -2,6 +2,9 @@ package file
 
 import (
 	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -39,5 +42,23 @@ func TestSourceAlterOffsets(t *testing.T) {
 	}
 	if ok, err := new(SinkConnector).AlterSinkOffsets(context.Background(), nil, nil); !ok || err != nil {
 		t.Fatalf("sink: %v %v", ok, err)
+	}
+}
+
+// TestSinkPutWritesBeforeFlush pins that lines reach the file when Put
+// returns, not at the next Flush (which may be a minute away).
+func TestSinkPutWritesBeforeFlush(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.txt")
+	var s Sink
+	if err := s.Open(context.Background(), connectors.SinkContext{Logger: slog.New(slog.DiscardHandler)}, map[string]string{"file": path}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	if err := s.Put(context.Background(), []connectors.Record{{Value: "a"}, {Value: "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || string(got) != "a\nb\n" {
+		t.Fatalf("file after Put: %q, %v", got, err)
 	}
 }

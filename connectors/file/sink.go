@@ -10,15 +10,18 @@ import (
 	"github.com/sluicedata/sluice/connectors"
 )
 
-// writeChunk is how much the sink buffers before writing. Writes happen at
-// line boundaries, so sink tasks appending to one file do not interleave
-// parts of lines.
+// writeChunk bounds the buffer within one Put: a large batch is written in
+// chunks of about this size, at line boundaries, so that sink tasks
+// appending to one file never interleave parts of lines, and memory stays
+// bounded.
 const writeChunk = 64 << 10
 
 // Sink is FileStreamSinkTask: it appends each record's value, rendered as
 // Java's String.valueOf would (see AppendValue), and a "\n" to the file.
-// Put buffers; Flush writes the buffer, fsyncs the file and returns the
-// offsets it was given, which are then durable.
+// Put writes its batch before returning (one write per chunk, not per
+// line), so lines appear in the file as records arrive, as with Kafka's
+// sink; Flush fsyncs the file and returns the offsets it was given, which
+// are then durable.
 type Sink struct {
 	cfg    SinkConfig
 	logger *slog.Logger
@@ -69,7 +72,7 @@ func (s *Sink) Put(_ context.Context, records []connectors.Record) error {
 			}
 		}
 	}
-	return nil
+	return s.write()
 }
 
 func (s *Sink) write() error {
