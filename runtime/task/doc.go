@@ -105,7 +105,8 @@
 // session.timeout.ms, heartbeat.interval.ms, max.poll.interval.ms,
 // isolation.level, group.protocol, group.instance.id, client.rack,
 // partition.assignment.strategy. Two Sluice keys expose kgo's bounds:
-// max.buffered.records (producer) and max.concurrent.fetches (consumer,
+// max.buffered.records (producer, default 8192: records in flight hold
+// memory until acknowledged) and max.concurrent.fetches (consumer,
 // default 2). Defaults follow Kafka Connect (acks=all, idempotent, no
 // compression, auto.offset.reset=earliest, cooperative-sticky), except
 // fetch.max.bytes, 16 MiB instead of 50 MiB, to bound a sink's memory.
