@@ -149,7 +149,7 @@ func preflight(ctx context.Context, conn *pgx.Conn, cfg Config, f *filters, tabl
 	var super, repl bool
 	if err := conn.QueryRow(ctx, "SELECT rolsuper, rolreplication FROM pg_roles WHERE rolname = current_user").Scan(&super, &repl); err != nil {
 		ps = append(ps, problem{KeyUser, "cannot read the role's attributes: " + err.Error()})
-	} else if !super && !repl {
+	} else if !super && !repl && cfg.SnapshotMode != SnapshotInitialOnly {
 		ps = append(ps, problem{KeyUser, fmt.Sprintf("user %q lacks the REPLICATION attribute needed for logical replication; "+
 			"run ALTER ROLE %s WITH REPLICATION (as a superuser), or connect as a role that has it", cfg.User, sqlIdent(cfg.User))})
 	}

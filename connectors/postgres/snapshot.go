@@ -167,9 +167,14 @@ func (s *session) snapshot(ctx context.Context, exported string, lsn pglogrepl.L
 		}
 	}
 	var txid int64
+	var txidp *int64
 	var snapTime time.Time
-	if err := workers[0].QueryRow(ctx, "SELECT txid_current(), now()").Scan(&txid, &snapTime); err != nil {
+	// As Debezium: the snapshot's transaction id (none on a standby).
+	if err := workers[0].QueryRow(ctx, "SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE txid_current() END, now()").Scan(&txidp, &snapTime); err != nil {
 		return fmt.Errorf("postgres: read snapshot transaction: %w", err)
+	}
+	if txidp != nil {
+		txid = *txidp
 	}
 	var serverVersion int
 	if err := workers[0].QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&serverVersion); err != nil {
