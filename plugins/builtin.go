@@ -6,6 +6,8 @@ import (
 	"github.com/sluicedata/sluice/connectors"
 	"github.com/sluicedata/sluice/connectors/datagen"
 	"github.com/sluicedata/sluice/connectors/file"
+	"github.com/sluicedata/sluice/connectors/jdbc"
+	"github.com/sluicedata/sluice/connectors/postgres"
 	"github.com/sluicedata/sluice/plugins/configprovider"
 	"github.com/sluicedata/sluice/runtime/convert"
 	"github.com/sluicedata/sluice/transforms"
@@ -45,6 +47,15 @@ func builtins() []Plugin {
 			New: func() any { return new(file.SinkConnector) }, Doc: "Appends each record's value as a line to a file (or standard output)."},
 		{Class: datagen.Class, Kind: KindSource, Version: SluiceVersion, Aliases: []string{"datagen"},
 			New: func() any { return new(datagen.Connector) }, Doc: "Generates orders, users or pageviews records, like Confluent's kafka-connect-datagen."},
+		{Class: postgres.ClassName, Kind: KindSource, Version: SluiceVersion, Aliases: []string{postgres.Alias},
+			New: func() any { return postgres.NewConnector() }, Doc: "Change data capture from PostgreSQL (logical replication, pgoutput), with Debezium's configs and events."},
+		// jdbc-sink is Sluice's own flavour (Debezium's keys plus
+		// Confluent's spellings): the connector picks its flavour from
+		// connector.class, so the alias can sit on Debezium's class.
+		{Class: jdbc.DebeziumClass, Kind: KindSink, Version: SluiceVersion, Aliases: []string{jdbc.Alias},
+			New: func() any { return jdbc.NewFlavorConnector(jdbc.FlavorDebezium) }, Doc: "Writes records and Debezium change events to PostgreSQL tables (Debezium's JDBC sink keys)."},
+		{Class: jdbc.ConfluentClass, Kind: KindSink, Version: SluiceVersion,
+			New: func() any { return jdbc.NewFlavorConnector(jdbc.FlavorConfluent) }, Doc: "Writes records to PostgreSQL tables (Confluent's JDBC sink keys)."},
 	}
 	ps = append(ps, converterPlugins()...)
 	ps = append(ps, TransformPlugins(transforms.Builtins())...)

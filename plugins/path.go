@@ -40,6 +40,7 @@ var javaEquivalents = []struct{ fragment, prefix string }{
 	{"kafka-connect-s3", "io.confluent.connect.s3."},
 	{"kafka-connect-elasticsearch", "io.confluent.connect.elasticsearch."},
 	{"kafka-connect-jdbc", "io.confluent.connect.jdbc."},
+	{"debezium-connector-jdbc", "io.debezium.connector.jdbc."},
 	{"mongo-kafka-connect", "com.mongodb.kafka.connect."},
 }
 

@@ -11,6 +11,8 @@ import (
 	"github.com/sluicedata/sluice/connectors"
 	"github.com/sluicedata/sluice/connectors/datagen"
 	"github.com/sluicedata/sluice/connectors/file"
+	"github.com/sluicedata/sluice/connectors/jdbc"
+	"github.com/sluicedata/sluice/connectors/postgres"
 	"github.com/sluicedata/sluice/plugins/configprovider"
 	"github.com/sluicedata/sluice/runtime/convert"
 	"github.com/sluicedata/sluice/transforms"
@@ -100,9 +102,12 @@ func TestLookupNotFound(t *testing.T) {
 func TestNotFoundMessage(t *testing.T) {
 	_, err := Builtin().Lookup("FileStreamSinkk", KindSource, KindSink)
 	want := "Failed to find any class that implements Connector and which name matches FileStreamSinkk, available connectors are: " +
-		"PluginDesc{klass=class org.apache.kafka.connect.file.FileStreamSinkConnector, name='org.apache.kafka.connect.file.FileStreamSinkConnector', version='3.9.0', encodedVersion=3.9.0, type=sink, typeName='sink', location='builtin'}, " +
-		"PluginDesc{klass=class io.confluent.kafka.connect.datagen.DatagenConnector, name='io.confluent.kafka.connect.datagen.DatagenConnector', version='" + SluiceVersion + "', encodedVersion=" + SluiceVersion + ", type=source, typeName='source', location='builtin'}, " +
-		"PluginDesc{klass=class org.apache.kafka.connect.file.FileStreamSourceConnector, name='org.apache.kafka.connect.file.FileStreamSourceConnector', version='3.9.0', encodedVersion=3.9.0, type=source, typeName='source', location='builtin'}"
+		"PluginDesc{klass=class io.confluent.connect.jdbc.JdbcSinkConnector, name='io.confluent.connect.jdbc.JdbcSinkConnector', version='" + SluiceVersion + "', encodedVersion=" + SluiceVersion + ", type=sink, typeName='sink', location='builtin'}" + ", " +
+		"PluginDesc{klass=class io.debezium.connector.jdbc.JdbcSinkConnector, name='io.debezium.connector.jdbc.JdbcSinkConnector', version='" + SluiceVersion + "', encodedVersion=" + SluiceVersion + ", type=sink, typeName='sink', location='builtin'}" + ", " +
+		"PluginDesc{klass=class org.apache.kafka.connect.file.FileStreamSinkConnector, name='org.apache.kafka.connect.file.FileStreamSinkConnector', version='" + KafkaVersion + "', encodedVersion=" + KafkaVersion + ", type=sink, typeName='sink', location='builtin'}" + ", " +
+		"PluginDesc{klass=class io.confluent.kafka.connect.datagen.DatagenConnector, name='io.confluent.kafka.connect.datagen.DatagenConnector', version='" + SluiceVersion + "', encodedVersion=" + SluiceVersion + ", type=source, typeName='source', location='builtin'}" + ", " +
+		"PluginDesc{klass=class io.debezium.connector.postgresql.PostgresConnector, name='io.debezium.connector.postgresql.PostgresConnector', version='" + SluiceVersion + "', encodedVersion=" + SluiceVersion + ", type=source, typeName='source', location='builtin'}" + ", " +
+		"PluginDesc{klass=class org.apache.kafka.connect.file.FileStreamSourceConnector, name='org.apache.kafka.connect.file.FileStreamSourceConnector', version='" + KafkaVersion + "', encodedVersion=" + KafkaVersion + ", type=source, typeName='source', location='builtin'}"
 	if err == nil || err.Error() != want {
 		t.Errorf("message:\n%v\nwant:\n%s", err, want)
 	}
@@ -134,7 +139,8 @@ func TestListOrder(t *testing.T) {
 	for _, p := range r.List(ConnectorKinds()...) {
 		got = append(got, string(p.Kind)+" "+p.Class)
 	}
-	want := []string{"sink " + file.SinkClass, "source " + datagen.Class, "source " + file.SourceClass}
+	want := []string{"sink " + jdbc.ConfluentClass, "sink " + jdbc.DebeziumClass, "sink " + file.SinkClass,
+		"source " + datagen.Class, "source " + postgres.ClassName, "source " + file.SourceClass}
 	if !slices.Equal(got, want) {
 		t.Errorf("connectors: %v, want %v", got, want)
 	}
@@ -329,7 +335,8 @@ func TestScanPluginPath(t *testing.T) {
 		t.Errorf("datagen equivalents %v", dg.Equivalents)
 	}
 	acme := byPath[filepath.Join(dir, "acme-connector")]
-	if len(acme.Equivalents) != 0 || !strings.Contains(acme.Error(), "no built-in equivalent is known; built-in connectors: "+file.SinkClass) {
+	if len(acme.Equivalents) != 0 || !strings.Contains(acme.Error(), "no built-in equivalent is known; built-in connectors: ") ||
+		!strings.Contains(acme.Error(), file.SinkClass) {
 		t.Errorf("unknown plugin: %v", acme)
 	}
 	if tr := byPath[single]; !slices.Contains(tr.Equivalents, "org.apache.kafka.connect.transforms.InsertField$Value") {
