@@ -140,7 +140,6 @@ type incrementalRun struct {
 	index      map[string]int // key → position in buffer
 	nextLast   []string       // the last key of the buffered chunk
 	tableDone  bool           // the buffered chunk is the table's last
-	progressed bool
 }
 
 type incrRow struct {

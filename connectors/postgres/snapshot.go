@@ -98,12 +98,11 @@ func snapshotMarker(firstTable, lastTable, firstInTable, lastInTable bool) strin
 
 // snapChunk is a range of heap blocks of one table, read by one worker.
 type snapChunk struct {
-	table   int
-	from    int64 // first block
-	to      int64 // block after the last; -1 for "to the end"
-	out     chan []connectors.Record
-	err     error // set before out is closed
-	started atomic.Bool
+	table int
+	from  int64 // first block
+	to    int64 // block after the last; -1 for "to the end"
+	out   chan []connectors.Record
+	err   error // set before out is closed
 }
 
 // snapTable is one table of the snapshot.

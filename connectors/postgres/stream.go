@@ -538,20 +538,6 @@ func (st *streamer) relation(ctx context.Context, m relationMsg) error {
 	return nil
 }
 
-func msgTypeName(kind byte) string {
-	switch kind {
-	case msgInsert:
-		return "INSERT"
-	case msgUpdate:
-		return "UPDATE"
-	case msgDelete:
-		return "DELETE"
-	case msgTruncate:
-		return "TRUNCATE"
-	}
-	return ""
-}
-
 // countEvent advances the per-LSN event counter and reports whether the
 // event was already delivered before a restart.
 func (st *streamer) countEvent(lsn pglogrepl.LSN) (int64, bool) {
