@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluicedata/sluice/connectors"
@@ -53,15 +54,37 @@ type JSONConverter struct {
 	schemasEnable  bool
 	decimalNumeric bool
 	replaceNull    bool
-	fromCache      *lru[*connectors.Schema, []byte]
-	toCache        *lru[string, *connectors.Schema]
+	cacheSize      int
+	// fromCache maps each schema written (nested ones too) to its JSON;
+	// toCache maps each schema JSON read (nested ones too) to its schema.
+	fromCache *lru[*connectors.Schema, *fromEntry]
+	toCache   *lru[string, *toEntry]
+	// lastFrom and lastTo are the top-level entries used last, found
+	// without the caches' lock while the schema stays the same.
+	lastFrom atomic.Pointer[fromEntry]
+	lastTo   atomic.Pointer[toEntry]
+	// schemalessEnc writes values without a schema.
+	schemalessEnc *encoder
+	// keys interns the member names of objects read into maps.
+	keys [256]atomic.Pointer[string]
 }
 
 // NewJSONConverter returns a JSONConverter with Kafka's defaults; call
 // Configure to change them.
 func NewJSONConverter() *JSONConverter {
-	return &JSONConverter{schemasEnable: true, replaceNull: true,
-		fromCache: newLRU[*connectors.Schema, []byte](1000), toCache: newLRU[string, *connectors.Schema](1000)}
+	c := &JSONConverter{schemasEnable: true, replaceNull: true}
+	c.setCacheSize(1000)
+	return c
+}
+
+// setCacheSize (re)creates the schema caches.
+func (c *JSONConverter) setCacheSize(size int) {
+	c.cacheSize = size
+	c.fromCache = newLRU[*connectors.Schema, *fromEntry](size)
+	c.toCache = newLRU[string, *toEntry](size)
+	c.lastFrom.Store(nil)
+	c.lastTo.Store(nil)
+	c.schemalessEnc = newEncoder(nil, []byte("null"))
 }
 
 var jsonConfigDef = connectors.NewConfigDef().
@@ -97,9 +120,7 @@ func (c *JSONConverter) Configure(config map[string]string, isKey bool) error {
 	c.schemasEnable = cfg.Bool(KeySchemasEnable)
 	c.decimalNumeric = strings.EqualFold(cfg.String(KeyDecimalFormat), "NUMERIC")
 	c.replaceNull = cfg.Bool(KeyReplaceNullWithDefault)
-	size := cfg.Int(KeySchemasCacheSize)
-	c.fromCache = newLRU[*connectors.Schema, []byte](size)
-	c.toCache = newLRU[string, *connectors.Schema](size)
+	c.setCacheSize(cfg.Int(KeySchemasCacheSize))
 	return nil
 }
 
@@ -109,6 +130,16 @@ func (c *JSONConverter) FromConnect(_ string, schema *connectors.Schema, value a
 	if schema == nil && connectors.IsNull(value) {
 		return nil, nil
 	}
+	if b, ok := c.fromConnectFast(schema, value); ok {
+		return b, nil
+	}
+	return c.fromConnectGeneral(schema, value)
+}
+
+// fromConnectGeneral is FromConnect by the general writer (appendSchema,
+// appendValue): the reference the fast writer must match, and the one
+// that explains errors.
+func (c *JSONConverter) fromConnectGeneral(schema *connectors.Schema, value any) ([]byte, error) {
 	var b []byte
 	var err error
 	if c.schemasEnable {
@@ -143,7 +174,7 @@ func (c *JSONConverter) appendSchema(b []byte, s *connectors.Schema) ([]byte, er
 		return append(b, "null"...), nil
 	}
 	if cached, ok := c.fromCache.get(s); ok {
-		return append(b, cached...), nil
+		return append(b, cached.json...), nil
 	}
 	start := len(b)
 	name, ok := jsonTypeNames[s.Type()]
@@ -218,7 +249,7 @@ func (c *JSONConverter) appendSchema(b []byte, s *connectors.Schema) ([]byte, er
 		}
 	}
 	b = append(b, '}')
-	c.fromCache.put(s, append([]byte(nil), b[start:]...))
+	c.fromCache.put(s, &fromEntry{schema: s, json: append([]byte(nil), b[start:]...)})
 	return b, nil
 }
 
@@ -524,6 +555,16 @@ func (c *JSONConverter) ToConnect(_ string, data []byte) (*connectors.Schema, an
 	if data == nil {
 		return nil, nil, nil
 	}
+	if s, v, ok := c.toConnectFast(data); ok {
+		return s, v, nil
+	}
+	return c.toConnectGeneral(data)
+}
+
+// toConnectGeneral is ToConnect by the general reader (parseJSON,
+// toConnectSchema, toConnectValue): the reference the fast reader must
+// match, and the one that explains errors.
+func (c *JSONConverter) toConnectGeneral(data []byte) (*connectors.Schema, any, error) {
 	n, err := parseJSON(data)
 	if err != nil {
 		return nil, nil, &connectors.DataError{Msg: "Converting byte[] to Kafka Connect data failed due to serialization error", Err: err}
@@ -570,8 +611,8 @@ func (c *JSONConverter) toConnectSchema(data []byte, n *jsonNode, p *path) (*con
 		return nil, nil
 	}
 	key := string(data[n.start:n.end])
-	if s, ok := c.toCache.get(key); ok {
-		return s, nil
+	if e, ok := c.toCache.get(key); ok {
+		return e.schema, nil
 	}
 	typeNode := n.get("type")
 	if typeNode == nil || typeNode.kind != jsonString {
@@ -668,7 +709,7 @@ func (c *JSONConverter) toConnectSchema(data []byte, n *jsonNode, p *path) (*con
 	if err != nil {
 		return nil, &connectors.DataError{Path: p.String(), Msg: "invalid schema", Err: err}
 	}
-	c.toCache.put(key, s)
+	c.toCache.put(key, &toEntry{raw: key, schema: s})
 	return s, nil
 }
 
@@ -881,6 +922,23 @@ func intValue(t connectors.Type, n *jsonNode, p *path) (any, error) {
 		if err != nil {
 			return nil, dataErr(p, "invalid number %s", n.s)
 		}
+		// Decide huge exponents ("1e999999999") without computing
+		// 10^exponent, which would take minutes: a non-zero value of
+		// ndigits digits is at least 10^(ndigits-1-scale) in magnitude,
+		// and below 1 when scale >= ndigits.
+		if d.Sign() == 0 {
+			return intOf(t, 0), nil
+		}
+		ndigits := int64(len(d.Unscaled().Text(10)))
+		if d.Sign() < 0 {
+			ndigits-- // the minus sign
+		}
+		switch scale := int64(d.Scale()); {
+		case scale >= ndigits:
+			return nil, dataErr(p, "value %s is not an integer, as %s requires", n.s, t)
+		case ndigits-1-scale >= 19:
+			return nil, dataErr(p, "value %s is out of range for %s", n.s, t)
+		}
 		r := d.Rat()
 		if !r.IsInt() {
 			return nil, dataErr(p, "value %s is not an integer, as %s requires", n.s, t)
@@ -892,15 +950,20 @@ func intValue(t connectors.Type, n *jsonNode, p *path) (any, error) {
 		}
 		v = num.Int64()
 	}
+	return intOf(t, v), nil
+}
+
+// intOf returns v as the Go integer of t.
+func intOf(t connectors.Type, v int64) any {
 	switch t {
 	case connectors.TypeInt8:
-		return int8(v), nil
+		return int8(v)
 	case connectors.TypeInt16:
-		return int16(v), nil
+		return int16(v)
 	case connectors.TypeInt32:
-		return int32(v), nil
+		return int32(v)
 	}
-	return v, nil
+	return v
 }
 
 // schemalessValue converts JSON without a schema as Kafka does: integral

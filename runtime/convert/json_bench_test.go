@@ -2,7 +2,9 @@ package convert
 
 import (
 	"encoding/json"
+	"flag"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,7 +20,13 @@ import (
 // equivalent Go map (Marshal of the map for FromConnect, Unmarshal into
 // map[string]any for ToConnect). It reports that baseline as
 // encjson-ns/op and encjson-allocs/op, and ns/op ÷ encjson-ns/op as ratio
-// (below 1: faster than encoding/json).
+// (below 1: faster than encoding/json). cpu-ns/op and cpu-ratio are the
+// same from the process's CPU time, which a busy machine disturbs less
+// than wall time. -nobaseline skips the baseline, for profiling.
+
+// noBaseline skips the encoding/json baseline, e.g. to profile only the
+// converter (-cpuprofile).
+var noBaseline = flag.Bool("nobaseline", false, "skip the encoding/json baseline in the converter benchmarks")
 
 // benchRecord is one record shape: a schema, a value, and the equivalent
 // Go map for the encoding/json baseline (schema and payload).
@@ -114,23 +122,53 @@ func (r benchRecord) goMap(tb testing.TB) (any, []byte) {
 	return m, b
 }
 
-// baseline times f over n iterations with the benchmark timer stopped and
-// reports it next to the benchmark's own ns/op.
-func baseline(b *testing.B, f func()) {
-	elapsed := b.Elapsed()
-	b.StopTimer()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	start := time.Now()
+// cpuTime returns the CPU time the process has used (all threads, GC
+// included). On a busy machine it measures cost better than wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// measure runs the benchmark's own loop, f, b.N times and reports its CPU
+// time per op as cpu-ns/op. It returns that figure.
+func measure(b *testing.B, f func()) float64 {
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := cpuTime()
 	for range b.N {
 		f()
 	}
-	d := time.Since(start)
+	cpu := float64(cpuTime()-start) / float64(b.N)
+	b.StopTimer()
+	b.ReportMetric(cpu, "cpu-ns/op")
+	return cpu
+}
+
+// baseline times f over b.N iterations with the benchmark timer stopped
+// and reports it next to the benchmark's own figures: encjson-ns/op,
+// encjson-allocs/op, ratio (ns/op ÷ encjson-ns/op) and cpu-ratio (the
+// same from CPU time, steadier on a busy machine).
+func baseline(b *testing.B, cpu float64, f func()) {
+	if *noBaseline {
+		return
+	}
+	elapsed := b.Elapsed()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start, startCPU := time.Now(), cpuTime()
+	for range b.N {
+		f()
+	}
+	d, dCPU := time.Since(start), cpuTime()-startCPU
 	runtime.ReadMemStats(&after)
 	ns := float64(d.Nanoseconds()) / float64(b.N)
 	b.ReportMetric(ns, "encjson-ns/op")
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N), "encjson-allocs/op")
 	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(b.N)/ns, "ratio")
+	b.ReportMetric(cpu/(float64(dCPU.Nanoseconds())/float64(b.N)), "cpu-ratio")
 }
 
 // BenchmarkFromConnect measures JSONConverter.FromConnect on typical
@@ -141,14 +179,12 @@ func BenchmarkFromConnect(b *testing.B) {
 			conv := r.conv(b)
 			m, out := r.goMap(b)
 			b.SetBytes(int64(len(out)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
+			cpu := measure(b, func() {
 				if _, err := conv.FromConnect("t", r.schema, r.value); err != nil {
 					b.Fatal(err)
 				}
-			}
-			baseline(b, func() {
+			})
+			baseline(b, cpu, func() {
 				if _, err := json.Marshal(m); err != nil {
 					b.Fatal(err)
 				}
@@ -166,14 +202,12 @@ func BenchmarkToConnect(b *testing.B) {
 			conv := r.conv(b)
 			_, data := r.goMap(b)
 			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
+			cpu := measure(b, func() {
 				if _, _, err := conv.ToConnect("t", data); err != nil {
 					b.Fatal(err)
 				}
-			}
-			baseline(b, func() {
+			})
+			baseline(b, cpu, func() {
 				var m map[string]any
 				if err := json.Unmarshal(data, &m); err != nil {
 					b.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"math"
 	"math/big"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -433,5 +434,60 @@ func TestJSONBigNumbers(t *testing.T) {
 	b, err := jsonConv(t, "decimal.format", "NUMERIC").FromConnect("t", c.DecimalSchema(5), c.NewDecimal(u, 5))
 	if err != nil || !strings.HasSuffix(string(b), `"payload":-1234567890123456789012345.67890}`) {
 		t.Fatalf("big decimal = %s, %v", b, err)
+	}
+}
+
+// TestAppendJavaFloat checks the allocation-free float writer against
+// connectors.FormatFloat over edge cases and random bit patterns.
+func TestAppendJavaFloat(t *testing.T) {
+	t.Parallel()
+	check := func(f float64, bits int) {
+		t.Helper()
+		want := c.FormatFloat(f, bits)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			want = `"` + want + `"`
+		}
+		if got := string(appendJSONFloat(nil, f, bits)); got != want {
+			t.Fatalf("appendJSONFloat(%v, %d) = %s, want %s", f, bits, got, want)
+		}
+	}
+	for _, f := range []float64{0, math.Copysign(0, -1), 1, -1, 0.1, 1e-3, 9.99e-4, 1e7, 9999999.999, 1e10, 1e-4, 12.34, 100,
+		math.MaxFloat64, math.SmallestNonzeroFloat64, 5e-324, 1e23, 2e-323, math.NaN(), math.Inf(1), math.Inf(-1), 4.6523452332, 123456789} {
+		check(f, 64)
+		check(-f, 64)
+		check(float64(float32(f)), 32)
+	}
+	for _, f := range []float32{math.MaxFloat32, math.SmallestNonzeroFloat32, 1e-45, 3e-45, 12.34, 1e7, 1e-3} {
+		check(float64(f), 32)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200_000 {
+		check(math.Float64frombits(rng.Uint64()), 64)
+		check(float64(math.Float32frombits(rng.Uint32())), 32)
+		check(float64(rng.IntN(1_000_000))/float64(1+rng.IntN(1000)), 64)
+	}
+}
+
+// TestJSONHugeExponents pins that integers written with huge exponents
+// are judged without computing 10^exponent (which took minutes).
+func TestJSONHugeExponents(t *testing.T) {
+	t.Parallel()
+	conv := jsonConv(t)
+	for in, want := range map[string]string{
+		"1e999999999":     "value 1e999999999 is out of range for INT32",
+		"-1.5e999999999":  "value -1.5e999999999 is out of range for INT32",
+		"1e-999999999":    "value 1e-999999999 is not an integer, as INT32 requires",
+		"-10e-2":          "value -10e-2 is not an integer, as INT32 requires",
+		"0e999999999":     "",
+		"-0.0e-999999999": "",
+		"1e9":             "",
+		"-2.147483648e9":  "",
+		"2.147483648e9":   "value 2.147483648e9 is out of range for INT32",
+		"12000e-3":        "",
+	} {
+		_, _, err := conv.ToConnect("t", []byte(`{"schema":{"type":"int32"},"payload":`+in+`}`))
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%s: error = %v, want %q", in, err, want)
+		}
 	}
 }

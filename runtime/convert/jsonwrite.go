@@ -5,8 +5,6 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
-
-	"github.com/sluicedata/sluice/connectors"
 )
 
 // The JSON writers below produce exactly the bytes Jackson's default
@@ -72,11 +70,105 @@ func appendJSONString(b []byte, s string) []byte {
 // Float.toString/Double.toString, and non-finite values as the quoted
 // strings "NaN", "Infinity", "-Infinity" (QUOTE_NON_NUMERIC_NUMBERS).
 func appendJSONFloat(b []byte, f float64, bitSize int) []byte {
-	s := connectors.FormatFloat(f, bitSize)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return append(append(append(b, '"'), s...), '"')
+	switch {
+	case math.IsNaN(f):
+		return append(b, `"NaN"`...)
+	case math.IsInf(f, 1):
+		return append(b, `"Infinity"`...)
+	case math.IsInf(f, -1):
+		return append(b, `"-Infinity"`...)
 	}
-	return append(b, s...)
+	return appendJavaFloat(b, f, bitSize)
+}
+
+// appendJavaFloat appends the finite f as connectors.FormatFloat formats
+// it (Java's Double.toString / Float.toString), without allocating: the
+// shortest round-tripping digits, plain for magnitudes in [1e-3, 1e7),
+// computerized scientific notation ("1.0E7") otherwise.
+func appendJavaFloat(b []byte, f float64, bitSize int) []byte {
+	if f == 0 {
+		if math.Signbit(f) {
+			return append(b, "-0.0"...)
+		}
+		return append(b, "0.0"...)
+	}
+	var dbuf [32]byte
+	abs := math.Abs(f)
+	digits, exp := javaDigits(dbuf[:0], abs, bitSize)
+	if f < 0 {
+		b = append(b, '-')
+	}
+	if abs >= 1e-3 && abs < 1e7 {
+		if exp >= 0 {
+			if len(digits) <= exp+1 {
+				b = append(b, digits...)
+				for range exp + 1 - len(digits) {
+					b = append(b, '0')
+				}
+				return append(b, '.', '0')
+			}
+			b = append(b, digits[:exp+1]...)
+			b = append(b, '.')
+			return append(b, digits[exp+1:]...)
+		}
+		b = append(b, '0', '.')
+		for range -exp - 1 {
+			b = append(b, '0')
+		}
+		return append(b, digits...)
+	}
+	b = append(b, digits[0], '.')
+	if len(digits) > 1 {
+		b = append(b, digits[1:]...)
+	} else {
+		b = append(b, '0')
+	}
+	b = append(b, 'E')
+	return strconv.AppendInt(b, int64(exp), 10)
+}
+
+// javaDigits is connectors' shortestDigits for a positive finite abs: it
+// appends the decimal digits to dst and returns them with the exponent of
+// the first digit. Java prefers a two-digit decimal closer to abs when the
+// shortest is a single digit.
+func javaDigits(dst []byte, abs float64, bitSize int) ([]byte, int) {
+	var sbuf [32]byte
+	s := strconv.AppendFloat(sbuf[:0], abs, 'e', -1, bitSize)
+	digits, exp := splitExp(dst, s)
+	if len(digits) == 1 {
+		var s2buf [32]byte
+		s2 := strconv.AppendFloat(s2buf[:0], abs, 'e', 1, bitSize)
+		if back, err := strconv.ParseFloat(string(s2), bitSize); err == nil && back == abs {
+			d2, e2 := splitExp(dst[:0], s2)
+			if d2[1] != '0' {
+				return d2, e2
+			}
+			digits, exp = splitExp(dst[:0], s) // d2 overwrote dst
+		}
+	}
+	return digits, exp
+}
+
+// splitExp splits strconv's 'e' format ("d.ddde±xx") into its digits,
+// appended to dst, and the exponent.
+func splitExp(dst, s []byte) ([]byte, int) {
+	i := 0
+	for ; i < len(s) && s[i] != 'e'; i++ {
+		if s[i] != '.' {
+			dst = append(dst, s[i])
+		}
+	}
+	i++ // 'e'
+	neg := s[i] == '-'
+	i++ // sign
+	exp := 0
+	for ; i < len(s); i++ {
+		exp = exp*10 + int(s[i]-'0')
+	}
+	if neg {
+		exp = -exp
+	}
+	return dst, exp
 }
 
 // appendJSONBytes appends data as a base64 JSON string (Jackson's default

@@ -1,0 +1,26 @@
+package connectors
+
+import "fmt"
+
+// NewStructUnchecked returns a Struct of schema that holds values, one per
+// field in field order, without validating them. It is for decoders on a
+// hot path (the JSON converter) that produce each value from the field's
+// own schema and so already know what PutField would check: every value
+// is null, or the Go representation of its field's schema (a nested
+// *Struct carrying that very schema, and so on down).
+//
+// The Struct takes ownership of values: the caller must not use the slice
+// afterwards. A struct built from values that do not match its schema
+// breaks the invariant the rest of the runtime relies on; use NewStruct
+// and PutField unless the values are known to match. It panics, as
+// NewStruct does, if schema is not a STRUCT schema, or if len(values) is
+// not the number of fields.
+func NewStructUnchecked(schema *Schema, values []any) *Struct {
+	if schema == nil || schema.typ != TypeStruct {
+		panic(fmt.Errorf("%w: Not a struct schema: %v", ErrSchema, schema))
+	}
+	if len(values) != len(schema.fields) {
+		panic(fmt.Errorf("%w: %d values for a struct of %d fields", ErrSchema, len(values), len(schema.fields)))
+	}
+	return &Struct{schema: schema, values: values}
+}

@@ -1,0 +1,672 @@
+package convert
+
+import (
+	"math"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/sluicedata/sluice/connectors"
+)
+
+// The fast reader. ToConnect reads a record in one pass, guided by its
+// schema, without building the jsonNode tree:
+//
+//   - The envelope's "schema" text is almost always byte-identical record
+//     after record. The last top-level schema read (lastTo) is matched
+//     against the input by a plain byte comparison, which both skips the
+//     text and yields the cached *Schema (the same pointer every time, so
+//     that transforms' per-schema caches hit). Otherwise the text is
+//     looked up in toCache; a text never seen is left to the general
+//     reader, which parses and caches it for the next record.
+//   - The payload is read by a decNode tree compiled once per schema,
+//     straight into Connect values; structs are built with
+//     connectors.NewStructUnchecked, as every value was just made for its
+//     field's schema.
+//
+// The general reader (parseJSON, toConnectSchema, toConnectValue) stays
+// the reference. The fast reader handles the common shapes and gives up
+// on anything else: a syntax error, a value that does not fit its schema,
+// a repeated member name, an unusual envelope (members swapped, escaped
+// names). ToConnect then reads the record again with the general reader,
+// which returns the same result or the precise error. Rarer kinds
+// (Decimal, bytes, maps with non-string keys) are read by the general
+// reader for that subtree only.
+
+// decKind says how the fast reader handles a value of a decNode.
+type decKind uint8
+
+const (
+	decGeneric decKind = iota + 1 // jsonReader.value + toConnectValue
+	decSchemaless
+	decInt8
+	decInt16
+	decInt32
+	decInt64
+	decFloat32
+	decFloat64
+	decBool
+	decString
+	decTimestamp
+	decDate
+	decTime
+	decStruct
+	decArray
+	decStringMap // STRING keys (no logical name), from a JSON object
+)
+
+// decNode is a schema compiled for the fast reader. It is immutable.
+type decNode struct {
+	kind     decKind
+	schema   *connectors.Schema // nil for decSchemaless
+	optional bool
+	def      any // the schema default, nil if none
+	fields   []decField
+	index    map[string]int // decStruct: field index by name
+	elem     *decNode       // decArray elements, decStringMap values
+}
+
+type decField struct {
+	name string
+	node *decNode
+}
+
+// schemalessDec reads values without a schema.
+var schemalessDec = &decNode{kind: decSchemaless}
+
+// toEntry is a toCache entry: a schema's JSON text, the schema, and its
+// compiled reader once it has been read at the top level.
+type toEntry struct {
+	raw    string
+	schema *connectors.Schema
+	dec    atomic.Pointer[decNode]
+}
+
+func isLogicalName(name string) bool {
+	switch name {
+	case connectors.DecimalLogicalName, connectors.DateLogicalName, connectors.TimeLogicalName, connectors.TimestampLogicalName:
+		return true
+	}
+	return false
+}
+
+func compileDec(s *connectors.Schema) *decNode {
+	if s == nil {
+		return schemalessDec
+	}
+	n := &decNode{kind: decGeneric, schema: s, optional: s.Optional(), def: s.Default()}
+	switch s.Name() {
+	case connectors.DecimalLogicalName:
+		return n
+	case connectors.TimestampLogicalName:
+		n.kind = decTimestamp
+		return n
+	case connectors.DateLogicalName:
+		n.kind = decDate
+		return n
+	case connectors.TimeLogicalName:
+		n.kind = decTime
+		return n
+	}
+	switch s.Type() {
+	case connectors.TypeInt8:
+		n.kind = decInt8
+	case connectors.TypeInt16:
+		n.kind = decInt16
+	case connectors.TypeInt32:
+		n.kind = decInt32
+	case connectors.TypeInt64:
+		n.kind = decInt64
+	case connectors.TypeFloat32:
+		n.kind = decFloat32
+	case connectors.TypeFloat64:
+		n.kind = decFloat64
+	case connectors.TypeBoolean:
+		n.kind = decBool
+	case connectors.TypeString:
+		n.kind = decString
+	case connectors.TypeStruct:
+		n.kind = decStruct
+		n.index = make(map[string]int, len(s.Fields()))
+		for i, f := range s.Fields() {
+			n.fields = append(n.fields, decField{name: f.Name(), node: compileDec(f.Schema())})
+			n.index[f.Name()] = i
+		}
+	case connectors.TypeArray:
+		n.kind = decArray
+		n.elem = compileDec(s.ValueSchema())
+	case connectors.TypeMap:
+		// Other maps are left to the general reader, and to validation:
+		// a map[string]any for a map schema without key schema is what
+		// toConnectMap returns but not what a struct field accepts.
+		if ks := s.KeySchema(); ks != nil && ks.Type() == connectors.TypeString && !isLogicalName(ks.Name()) {
+			n.kind = decStringMap
+			n.elem = compileDec(s.ValueSchema())
+		}
+	}
+	return n
+}
+
+// decoderOf returns e's compiled reader, compiling it on first use.
+func decoderOf(e *toEntry) *decNode {
+	d := e.dec.Load()
+	if d == nil {
+		d = compileDec(e.schema)
+		e.dec.Store(d)
+	}
+	return d
+}
+
+// toConnectFast is ToConnect's fast path for non-nil data; ok is false
+// when it gave up.
+func (c *JSONConverter) toConnectFast(data []byte) (_ *connectors.Schema, _ any, ok bool) {
+	r := jsonReader{data: data}
+	if !c.schemasEnable {
+		r.skipSpace()
+		if r.i == len(data) {
+			return nil, nil, false
+		}
+		v, ok := c.decode(&r, schemalessDec)
+		if !ok {
+			return nil, nil, false
+		}
+		r.skipSpace()
+		return nil, v, r.i == len(data)
+	}
+	if c.cacheSize <= 0 {
+		return nil, nil, false
+	}
+	r.skipSpace()
+	if !r.lit(`{`) {
+		return nil, nil, false
+	}
+	r.depth = 1
+	r.skipSpace()
+	if !r.lit(`"schema"`) || !r.colon() {
+		return nil, nil, false
+	}
+	r.skipSpace()
+	var schema *connectors.Schema
+	dec := schemalessDec
+	if !r.lit("null") {
+		e := c.lastTo.Load()
+		if e != nil && len(data)-r.i >= len(e.raw) && string(data[r.i:r.i+len(e.raw)]) == e.raw {
+			r.i += len(e.raw)
+		} else {
+			start := r.i
+			if n, err := r.value(); err != nil || n.kind != jsonObject {
+				return nil, nil, false
+			}
+			if e, ok = c.toCache.get(string(data[start:r.i])); !ok {
+				return nil, nil, false
+			}
+			c.lastTo.Store(e)
+		}
+		schema, dec = e.schema, decoderOf(e)
+	}
+	r.skipSpace()
+	if !r.lit(",") {
+		return nil, nil, false
+	}
+	r.skipSpace()
+	if !r.lit(`"payload"`) || !r.colon() {
+		return nil, nil, false
+	}
+	v, ok := c.decode(&r, dec)
+	if !ok {
+		return nil, nil, false
+	}
+	r.skipSpace()
+	if !r.lit("}") {
+		return nil, nil, false
+	}
+	r.skipSpace()
+	return schema, v, r.i == len(data)
+}
+
+// lit consumes w if the input continues with it.
+func (r *jsonReader) lit(w string) bool {
+	if len(r.data)-r.i >= len(w) && string(r.data[r.i:r.i+len(w)]) == w {
+		r.i += len(w)
+		return true
+	}
+	return false
+}
+
+// colon consumes optional space and a ':'.
+func (r *jsonReader) colon() bool {
+	r.skipSpace()
+	return r.lit(":")
+}
+
+// scanNumber consumes a number as number() accepts it, without
+// converting it, and reports whether it is integral (no fraction or
+// exponent).
+func (r *jsonReader) scanNumber() (text []byte, integral, ok bool) {
+	start := r.i
+	d := r.data
+	if r.i < len(d) && d[r.i] == '-' {
+		r.i++
+	}
+	digits := func() bool {
+		s := r.i
+		for r.i < len(d) && d[r.i] >= '0' && d[r.i] <= '9' {
+			r.i++
+		}
+		return r.i > s
+	}
+	if !digits() {
+		return nil, false, false
+	}
+	integral = true
+	if r.i < len(d) && d[r.i] == '.' {
+		r.i++
+		integral = false
+		if !digits() {
+			return nil, false, false
+		}
+	}
+	if r.i < len(d) && (d[r.i] == 'e' || d[r.i] == 'E') {
+		r.i++
+		integral = false
+		if r.i < len(d) && (d[r.i] == '+' || d[r.i] == '-') {
+			r.i++
+		}
+		if !digits() {
+			return nil, false, false
+		}
+	}
+	return d[start:r.i], integral, true
+}
+
+// parseIntText parses an integral number's text (leading zeros allowed,
+// as strconv.ParseInt allows them) into a signed integer of the given
+// bits; ok is false if it does not fit.
+func parseIntText(b []byte, bits int) (int64, bool) {
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var u uint64
+	for _, ch := range b {
+		if u > math.MaxUint64/10 {
+			return 0, false
+		}
+		u = u*10 + uint64(ch-'0')
+		if u > 1<<63 {
+			return 0, false
+		}
+	}
+	limit := uint64(1) << (bits - 1)
+	if neg {
+		if u > limit {
+			return 0, false
+		}
+		return -int64(u), true
+	}
+	if u >= limit {
+		return 0, false
+	}
+	return int64(u), true
+}
+
+// nullValue is what a JSON null (or a missing struct member) reads as:
+// toConnectValue's rules.
+func (c *JSONConverter) nullValue(n *decNode) (any, bool) {
+	switch {
+	case n.schema == nil:
+		return nil, true
+	case n.def != nil && c.replaceNull:
+		return n.def, true
+	case n.optional:
+		return nil, true
+	}
+	return nil, false
+}
+
+// decode reads one value as n describes.
+func (c *JSONConverter) decode(r *jsonReader, n *decNode) (any, bool) {
+	r.skipSpace()
+	if r.i >= len(r.data) {
+		return nil, false
+	}
+	ch := r.data[r.i]
+	if ch == 'n' {
+		if !r.lit("null") {
+			return nil, false
+		}
+		return c.nullValue(n)
+	}
+	switch n.kind {
+	case decInt8, decInt16, decInt32, decInt64:
+		start := r.i
+		text, integral, ok := r.scanNumber()
+		if !ok {
+			return nil, false
+		}
+		if !integral {
+			return c.decodeGeneric(r, n, start) // "12.0" is 12
+		}
+		switch n.kind {
+		case decInt8:
+			v, ok := parseIntText(text, 8)
+			return int8(v), ok
+		case decInt16:
+			v, ok := parseIntText(text, 16)
+			return int16(v), ok
+		case decInt32:
+			v, ok := parseIntText(text, 32)
+			return int32(v), ok
+		}
+		v, ok := parseIntText(text, 64)
+		return v, ok
+	case decFloat32, decFloat64:
+		text, _, ok := r.scanNumber()
+		if !ok {
+			return nil, false
+		}
+		if n.kind == decFloat32 {
+			f, err := strconv.ParseFloat(string(text), 32)
+			return float32(f), err == nil || math.IsInf(f, 0)
+		}
+		f, err := strconv.ParseFloat(string(text), 64)
+		return f, err == nil || math.IsInf(f, 0)
+	case decBool:
+		if r.lit("true") {
+			return true, true
+		}
+		return false, r.lit("false")
+	case decString:
+		if ch != '"' {
+			return nil, false
+		}
+		s, err := r.str()
+		return s, err == nil
+	case decTimestamp, decDate, decTime:
+		text, integral, ok := r.scanNumber()
+		if !ok || !integral {
+			return nil, false
+		}
+		if n.kind == decTimestamp {
+			v, ok := parseIntText(text, 64)
+			return connectors.TimestampFromMillis(v), ok
+		}
+		v, ok := parseIntText(text, 32)
+		if !ok {
+			return nil, false
+		}
+		if n.kind == decDate {
+			return connectors.DateFromDays(int32(v)), true
+		}
+		t, err := connectors.TimeFromMillis(int32(v))
+		return t, err == nil
+	case decStruct:
+		if ch != '{' {
+			return nil, false
+		}
+		return c.decodeStruct(r, n)
+	case decArray:
+		if ch != '[' {
+			return nil, false
+		}
+		return c.decodeArray(r, n.elem)
+	case decStringMap:
+		if ch != '{' {
+			return nil, false
+		}
+		return c.decodeObject(r, n.elem)
+	case decSchemaless:
+		switch {
+		case ch == '"':
+			s, err := r.str()
+			return s, err == nil
+		case ch == '-' || ch >= '0' && ch <= '9':
+			text, integral, ok := r.scanNumber()
+			if !ok {
+				return nil, false
+			}
+			if integral {
+				return parseIntText(text, 64)
+			}
+			f, err := strconv.ParseFloat(string(text), 64)
+			return f, err == nil || math.IsInf(f, 0)
+		case ch == '{':
+			return c.decodeObject(r, n)
+		case ch == '[':
+			return c.decodeArray(r, n)
+		case ch == 't':
+			return true, r.lit("true")
+		case ch == 'f':
+			return false, r.lit("false")
+		}
+		return nil, false
+	}
+	return c.decodeGeneric(r, n, r.i)
+}
+
+// decodeGeneric reads the value at start with the general reader. The
+// result is validated against the schema, as PutField would when it is a
+// struct field.
+func (c *JSONConverter) decodeGeneric(r *jsonReader, n *decNode, start int) (any, bool) {
+	r.i = start
+	node, err := r.value()
+	if err != nil {
+		return nil, false
+	}
+	v, err := c.toConnectValue(n.schema, node, nil)
+	if err != nil || connectors.ValidateValue(n.schema, v) != nil {
+		return nil, false
+	}
+	return v, true
+}
+
+// enterFast is enter for the fast reader: it consumes the opening '{' or
+// '[' and fails past the general reader's depth limit.
+func (r *jsonReader) enterFast() bool {
+	r.i++
+	r.depth++
+	return r.depth <= maxJSONDepth
+}
+
+// next consumes the space and the ',' (more) or close (done) after a
+// member or element.
+func (r *jsonReader) next(close byte) (more, ok bool) {
+	r.skipSpace()
+	if r.i < len(r.data) {
+		switch r.data[r.i] {
+		case ',':
+			r.i++
+			return true, true
+		case close:
+			r.i++
+			r.depth--
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// empty consumes the space and close of an empty object or array.
+func (r *jsonReader) empty(close byte) bool {
+	r.skipSpace()
+	if r.i < len(r.data) && r.data[r.i] == close {
+		r.i++
+		r.depth--
+		return true
+	}
+	return false
+}
+
+// simpleKey reads a member name that is plain ASCII without escapes and
+// returns its bytes (aliasing the input); ok is false for other names,
+// which str must read.
+func (r *jsonReader) simpleKey() ([]byte, bool) {
+	d := r.data
+	for j := r.i + 1; j < len(d); j++ {
+		switch ch := d[j]; {
+		case ch == '"':
+			k := d[r.i+1 : j]
+			r.i = j + 1
+			return k, true
+		case ch == '\\' || ch < 0x20 || ch >= 0x80:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+func (c *JSONConverter) decodeStruct(r *jsonReader, n *decNode) (any, bool) {
+	if !r.enterFast() {
+		return nil, false
+	}
+	vals := make([]any, len(n.fields))
+	var seen uint64     // fields 0..63 read
+	var seenMore []bool // fields from 64 on
+	if len(n.fields) > 64 {
+		seenMore = make([]bool, len(n.fields)-64)
+	}
+	next := 0 // the field expected next: members usually come in order
+	if !r.empty('}') {
+		for more := true; more; {
+			r.skipSpace()
+			if r.i >= len(r.data) || r.data[r.i] != '"' {
+				return nil, false
+			}
+			idx := -1
+			if key, ok := r.simpleKey(); ok {
+				if next < len(n.fields) && string(key) == n.fields[next].name {
+					idx = next
+				} else if i, ok := n.index[string(key)]; ok {
+					idx = i
+				}
+			} else {
+				key, err := r.str()
+				if err != nil {
+					return nil, false
+				}
+				if i, ok := n.index[key]; ok {
+					idx = i
+				}
+			}
+			if !r.colon() {
+				return nil, false
+			}
+			if idx < 0 {
+				// Not a field: parsed (it must be valid JSON) and dropped.
+				if _, err := r.value(); err != nil {
+					return nil, false
+				}
+			} else {
+				// A repeated name is left to the general reader.
+				if idx < 64 {
+					if seen&(1<<idx) != 0 {
+						return nil, false
+					}
+					seen |= 1 << idx
+				} else {
+					if seenMore[idx-64] {
+						return nil, false
+					}
+					seenMore[idx-64] = true
+				}
+				v, ok := c.decode(r, n.fields[idx].node)
+				if !ok {
+					return nil, false
+				}
+				vals[idx] = v
+				next = idx + 1
+			}
+			var ok bool
+			if more, ok = r.next('}'); !ok {
+				return nil, false
+			}
+		}
+	}
+	for i := range n.fields {
+		if i < 64 && seen&(1<<i) != 0 || i >= 64 && seenMore[i-64] {
+			continue
+		}
+		v, ok := c.nullValue(n.fields[i].node)
+		if !ok {
+			return nil, false
+		}
+		vals[i] = v
+	}
+	return connectors.NewStructUnchecked(n.schema, vals), true
+}
+
+func (c *JSONConverter) decodeArray(r *jsonReader, elem *decNode) (any, bool) {
+	if !r.enterFast() {
+		return nil, false
+	}
+	out := make([]any, 0, 4)
+	if r.empty(']') {
+		return out, true
+	}
+	for more := true; more; {
+		v, ok := c.decode(r, elem)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, v)
+		if more, ok = r.next(']'); !ok {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// decodeObject reads a JSON object into a map[string]any, values as elem
+// describes. A repeated name keeps its last value, as the tree does.
+func (c *JSONConverter) decodeObject(r *jsonReader, elem *decNode) (any, bool) {
+	if !r.enterFast() {
+		return nil, false
+	}
+	out := make(map[string]any)
+	if r.empty('}') {
+		return out, true
+	}
+	for more := true; more; {
+		r.skipSpace()
+		if r.i >= len(r.data) || r.data[r.i] != '"' {
+			return nil, false
+		}
+		var key string
+		if k, ok := r.simpleKey(); ok {
+			key = c.intern(k)
+		} else {
+			var err error
+			if key, err = r.str(); err != nil {
+				return nil, false
+			}
+		}
+		if !r.colon() {
+			return nil, false
+		}
+		v, ok := c.decode(r, elem)
+		if !ok {
+			return nil, false
+		}
+		out[key] = v
+		if more, ok = r.next('}'); !ok {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// intern returns b as a string, shared with earlier calls for the same
+// bytes where possible: map keys repeat record after record. The table is
+// a direct-mapped cache of immutable strings, safe for concurrent use.
+func (c *JSONConverter) intern(b []byte) string {
+	h := uint32(2166136261) // FNV-1a
+	for _, ch := range b {
+		h = (h ^ uint32(ch)) * 16777619
+	}
+	slot := &c.keys[h%uint32(len(c.keys))]
+	if p := slot.Load(); p != nil && *p == string(b) {
+		return *p
+	}
+	s := string(b)
+	slot.Store(&s)
+	return s
+}
