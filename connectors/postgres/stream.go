@@ -182,10 +182,11 @@ type streamer struct {
 	lastStatus time.Time
 	nextBeat   time.Time
 
-	pending []connectors.Record
-	curPos  storedOffset
-	cm      changeMsg
-	now     procTime // processing time of the current batch of messages
+	pending      []connectors.Record
+	pendingSince time.Time // when the oldest pending record was added
+	curPos       storedOffset
+	cm           changeMsg
+	now          procTime // processing time of the current batch of messages
 
 	// Per transaction, boxed once for its events.
 	txSource     *connectors.Struct
@@ -253,9 +254,14 @@ func isTimeout(err error) bool {
 	return pgconn.Timeout(err) || errors.As(err, &ne) && ne.Timeout()
 }
 
-// lingerPending bounds how long pending records wait for more while Poll
-// still has records queued.
-const lingerPending = 5 * time.Millisecond
+// Pending records are handed to Poll in batches of at least
+// minFlushRecords, or once the oldest has waited maxPendingAge: each hand
+// over may wake the polling goroutine, and waking it for a few records at
+// a time costs more than the records.
+const (
+	minFlushRecords = 256
+	maxPendingAge   = 2 * time.Millisecond
+)
 
 // loop reads the replication connection until an error or ctx ends.
 //
@@ -296,10 +302,10 @@ func (st *streamer) loop(ctx context.Context) error {
 		bufEmpty := conn.Frontend().ReadBufferLen() == 0
 		linger := false
 		if bufEmpty {
-			// The next read may block. Hand over what is pending if Poll
-			// has nothing queued; otherwise keep batching, but come back
-			// soon to hand it over.
-			if len(st.pending) == 0 || len(st.t.queue) == 0 {
+			// The next read may block. Hand over what is pending if it is
+			// a batch worth a wake-up or has waited long enough; otherwise
+			// come back for it by then.
+			if len(st.pending) == 0 || len(st.pending) >= minFlushRecords || now.Sub(st.pendingSince) >= maxPendingAge {
 				if err := st.flush(ctx); err != nil {
 					return err
 				}
@@ -319,7 +325,7 @@ func (st *streamer) loop(ctx context.Context) error {
 				wake = st.nextBeat
 			}
 			if linger {
-				wake = now.Add(lingerPending)
+				wake = st.pendingSince.Add(maxPendingAge)
 			}
 			if wake.Before(now) {
 				wake = now
@@ -413,6 +419,9 @@ func (st *streamer) flush(ctx context.Context) error {
 }
 
 func (st *streamer) add(ctx context.Context, recs ...connectors.Record) error {
+	if len(st.pending) == 0 {
+		st.pendingSince = time.Now()
+	}
 	st.pending = append(st.pending, recs...)
 	if len(st.pending) >= st.cfg.MaxBatchSize {
 		return st.flush(ctx)
@@ -652,6 +661,9 @@ func (st *streamer) change(ctx context.Context, lsn pglogrepl.LSN, b []byte) err
 		st.incr.dedup(ts, oldRow, newRow)
 	}
 	before := len(st.pending)
+	if before == 0 {
+		st.pendingSince = time.Now()
+	}
 	boxedLSN := any(int64(lsn))
 	st.pending, err = st.t.events.change(st.pending, ts, op, oldRow, newRow, st.source(ts, lsn, boxedLSN), st.offset(lsn, boxedLSN, cm.kind, n), st.now)
 	if err != nil {
