@@ -181,6 +181,9 @@ func parseScalar(t string) (*Schema, any, bool) {
 	if t == "" {
 		return nil, nil, false
 	}
+	if sch, v, ok := parseSmallInt(t); ok {
+		return sch, v, true
+	}
 	c := t[0]
 	if c >= '0' && c <= '9' {
 		if sch, v, ok := parseTemporal(t); ok {
@@ -194,6 +197,38 @@ func parseScalar(t string) (*Schema, any, bool) {
 		}
 	}
 	return nil, nil, false
+}
+
+// parseSmallInt is the fast path of parseScalar for what most headers
+// hold: an optionally signed run of at most 18 digits, which no temporal
+// layout matches and which always fits an int64. It picks the smallest
+// integer type as numberValue does, without a decimal.
+func parseSmallInt(t string) (*Schema, any, bool) {
+	digits := t
+	if len(digits) > 0 && (digits[0] == '+' || digits[0] == '-') {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 18 {
+		return nil, nil, false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return nil, nil, false
+		}
+	}
+	i, err := strconv.ParseInt(t, 10, 64)
+	if err != nil {
+		return nil, nil, false
+	}
+	switch {
+	case i == int64(int8(i)):
+		return Int8Schema, int8(i), true
+	case i == int64(int16(i)):
+		return Int16Schema, int16(i), true
+	case i == int64(int32(i)):
+		return Int32Schema, int32(i), true
+	}
+	return Int64Schema, i, true
 }
 
 func parseTemporal(t string) (*Schema, any, bool) {
