@@ -37,9 +37,8 @@
 // transaction whose events were all stored), or, once every record the task
 // produced is stored and the stream is idle, to the idle position. After a
 // crash the stream is replayed from there and the events of the stored
-// prefix of the
-// interrupted transaction are skipped (by txId, lsn and the count of
-// events at that lsn). A slot found ahead of the stored offset, or
+// prefix of the interrupted transaction are skipped (by txId, lsn and the
+// count of events at that lsn). A slot found ahead of the stored offset, or
 // missing, fails the task with what to do. Connection losses are retried
 // inside the task with backoff.
 //
