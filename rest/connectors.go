@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -635,4 +636,34 @@ func (s *server) resetOffsets(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, message{msg})
 	return nil
+}
+
+// POST /connectors/{c}/tasks (§3.30, internal): the task configs the
+// worker running connector c generated, for the leader to store. Under
+// connect.protocol=sessioned the body must be signed with the cluster's
+// session key (checked on every worker, before any forwarding).
+func (s *server) putTaskConfigs(w http.ResponseWriter, r *http.Request) error {
+	name := pathParam(r, "connector")
+	var body []byte
+	if r.Body != nil {
+		b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+		if err != nil {
+			return restError(errBadJSON, "Failed to read the request body: "+err.Error())
+		}
+		body = b
+	}
+	if err := s.h.VerifyInternalRequest(body, r.Header.Get(runtime.HeaderSignature), r.Header.Get(runtime.HeaderSignatureAlgorithm)); err != nil {
+		return err
+	}
+	raw, err := firstJSONValue(body)
+	if err != nil {
+		return err
+	}
+	configs, err := decodeTaskConfigs(raw)
+	if err != nil {
+		return err
+	}
+	return s.noBody(w, r, http.StatusNoContent, func(ctx context.Context) error {
+		return s.h.PutTaskConfigs(ctx, name, configs)
+	})
 }

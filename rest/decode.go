@@ -398,3 +398,25 @@ func convertNumbers(v any) any {
 	}
 	return v
 }
+
+// decodeTaskConfigs decodes the internal endpoint's body: a JSON array of
+// string maps (null values dropped).
+func decodeTaskConfigs(raw json.RawMessage) ([]map[string]string, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, restError(errBadJSON, "Cannot deserialize the task configs: "+err.Error())
+	}
+	out := make([]map[string]string, 0, len(items))
+	for _, it := range items {
+		m, err := decodeStringMap(it)
+		if err != nil {
+			return nil, err
+		}
+		config, _ := splitNulls(m)
+		out = append(out, config)
+	}
+	return out, nil
+}

@@ -129,5 +129,8 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		s.log.LogAttrs(r.Context(), slog.LevelError, "rest: request failed", attrs...)
 	}
+	if class.kind == runtime.ErrConflict {
+		w.Header().Set(headerConflict, "rebalance") // a forwarding worker may retry it
+	}
 	writeJSON(w, class.status, errorBody{ErrorCode: class.status, Message: msg})
 }

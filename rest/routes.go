@@ -36,34 +36,38 @@ func (s *server) routes() http.Handler {
 		r.Get("/", s.handle(s.serverInfo))
 		r.Get("/health", s.handle(s.health))
 
+		// Writes go to the leader and restarts to the owner
+		// (clustered: forwarded, retried through rebalances; §4).
+		fwd := func(f handlerFunc) http.HandlerFunc { return s.handle(s.clustered(f)) }
 		r.Get("/connectors", s.handle(s.listConnectors))
-		r.Post("/connectors", s.handle(s.createConnector))
+		r.Post("/connectors", fwd(s.createConnector))
 		// Flat routes, not a sub-router: a mounted sub-router would run the
 		// media checks before its 404 (Jersey: 404, then 405, then 415/406).
 		const c = "/connectors/{connector}"
 		r.Get(c, s.handle(s.getConnector))
-		r.Delete(c, s.handle(s.deleteConnector))
+		r.Delete(c, fwd(s.deleteConnector))
 		r.Get(c+"/config", s.handle(s.getConnectorConfig))
-		r.Put(c+"/config", s.handle(s.putConnectorConfig))
-		r.Patch(c+"/config", s.handle(s.patchConnectorConfig))
+		r.Put(c+"/config", fwd(s.putConnectorConfig))
+		r.Patch(c+"/config", fwd(s.patchConnectorConfig))
 		r.Get(c+"/status", s.handle(s.getConnectorStatus))
 		r.Get(c+"/tasks", s.handle(s.getTaskConfigs))
 		r.Get(c+"/tasks-config", s.handle(s.getTasksConfig))
 		r.Get(c+"/tasks/{task:[-+]?[0-9]+}/status", s.handle(s.getTaskStatus))
-		r.Post(c+"/tasks/{task:[-+]?[0-9]+}/restart", s.handle(s.restartTask))
-		r.Post(c+"/restart", s.handle(s.restartConnector))
+		r.Post(c+"/tasks/{task:[-+]?[0-9]+}/restart", fwd(s.restartTask))
+		r.Post(c+"/restart", fwd(s.restartConnector))
 		r.Put(c+"/pause", s.handle(s.pauseConnector))
 		r.Put(c+"/resume", s.handle(s.resumeConnector))
-		r.Put(c+"/stop", s.handle(s.stopConnector))
+		r.Put(c+"/stop", fwd(s.stopConnector))
 		r.Get(c+"/topics", s.handle(s.getActiveTopics))
 		r.Put(c+"/topics/reset", s.handle(s.resetActiveTopics))
 		r.Get(c+"/offsets", s.handle(s.getOffsets))
-		r.Patch(c+"/offsets", s.handle(s.alterOffsets))
-		r.Delete(c+"/offsets", s.handle(s.resetOffsets))
+		r.Patch(c+"/offsets", fwd(s.alterOffsets))
+		r.Delete(c+"/offsets", fwd(s.resetOffsets))
 
-		// Inter-worker endpoints (§3.30) are for distributed mode,
-		// which forwards nothing yet: not served.
-		r.Post(c+"/tasks", s.handle(routeNotFound))
+		// Inter-worker endpoints (§3.30): task configs from the worker
+		// running a connector to the leader. Zombie fencing (/fence) is
+		// for exactly-once sources, which Sluice does not offer.
+		r.Post(c+"/tasks", fwd(s.putTaskConfigs))
 		r.Put(c+"/fence", s.handle(routeNotFound))
 
 		r.Get("/connector-plugins", s.handle(s.listPlugins))

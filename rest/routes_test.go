@@ -103,8 +103,7 @@ func TestUnknownRoutes(t *testing.T) {
 		{"GET", "/admin/loggers"},                         // admin disabled
 		{"PUT", "/admin/loggers/root"},                    // admin disabled
 		{"GET", "/metrics"},                               // no metrics handler
-		{"PUT", "/connectors/a/fence"},                    // internal, not served
-		{"POST", "/connectors/a/tasks"},                   // internal, not served
+		{"PUT", "/connectors/a/fence"},                    // internal, exactly-once only: not served
 		{"FOO", "/nope"},                                  // unknown method, unknown path
 	} {
 		r := call(t, h, c.method, c.path, "")

@@ -47,6 +47,11 @@ type Options struct {
 	// RequestTimeout bounds each call into the herder; 0 means
 	// DefaultRequestTimeout. GET /health uses the smaller of this and 10 s.
 	RequestTimeout time.Duration
+	// RebalanceRetry is how long a request that must be served by another
+	// worker (the leader, a connector's owner) keeps being retried while
+	// the cluster rebalances, before its 409 (or the forwarding error) is
+	// answered; 0 means DefaultRebalanceRetry.
+	RebalanceRetry time.Duration
 }
 
 // server holds what the handlers share.
@@ -58,6 +63,9 @@ type server struct {
 	admin   bool
 	cors    *cors
 	headers []headerRule
+
+	rebalanceRetry time.Duration
+	client         *http.Client // forwards requests to other workers
 }
 
 // New returns the REST API of Kafka Connect 3.9 over h.
@@ -76,6 +84,11 @@ func New(h *runtime.Herder, opts Options) http.Handler {
 	if s.timeout <= 0 {
 		s.timeout = DefaultRequestTimeout
 	}
+	s.rebalanceRetry = opts.RebalanceRetry
+	if s.rebalanceRetry <= 0 {
+		s.rebalanceRetry = DefaultRebalanceRetry
+	}
+	s.client = newForwardClient()
 	for _, rule := range opts.ResponseHeaders {
 		hr, err := parseHeaderRule(rule)
 		if err != nil {

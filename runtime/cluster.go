@@ -35,7 +35,8 @@ type cluster struct {
 // openCluster starts the embedded broker if the config has no
 // bootstrap.servers, then connects. It checks the cluster answers (and
 // learns its id) before returning.
-func openCluster(ctx context.Context, cfg *WorkerConfig, logger *slog.Logger, brokerLogger *slog.Logger) (*cluster, error) {
+func openCluster(ctx context.Context, cfg *WorkerConfig, logger *slog.Logger, brokerLogger *slog.Logger,
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)) (*cluster, error) {
 	c := &cluster{log: logger}
 	if cfg.Embedded() {
 		if err := c.startBroker(cfg, brokerLogger); err != nil {
@@ -53,6 +54,9 @@ func openCluster(ctx context.Context, cfg *WorkerConfig, logger *slog.Logger, br
 		kgo.ClientID(clientID),
 		kgo.WithLogger(kgoLogger{logger}),
 		kgo.MetadataMinAge(100 * time.Millisecond),
+	}
+	if dial != nil {
+		c.base = append(c.base, kgo.Dialer(dial))
 	}
 	var err error
 	c.adminCl, err = kgo.NewClient(c.base...)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,7 @@ type herder struct {
 	version   string
 	workerID  string
 	url       string // advertised REST URL, given to the other workers
+	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
 	metrics   *herderMetrics
 	runner    taskRunner
 	providers map[string]configprovider.ConfigProvider
@@ -86,6 +88,7 @@ func newHerder(cfg WorkerConfig, opts Options) *herder {
 		version:  opts.Version,
 		workerID: opts.WorkerID,
 		url:      opts.URL,
+		dial:     opts.dial,
 		runner:   opts.runner,
 		clock:    time.Now,
 		ready:    make(chan struct{}),
@@ -117,7 +120,7 @@ func (h *herder) connectorLogger(name string) *slog.Logger {
 func (h *herder) start(ctx context.Context) error {
 	h.startedAt = h.clock()
 	go h.loop()
-	cl, err := openCluster(ctx, &h.cfg, h.log.With("component", "kafka"), h.levels.Logger("sluice.broker"))
+	cl, err := openCluster(ctx, &h.cfg, h.log.With("component", "kafka"), h.levels.Logger("sluice.broker"), h.dial)
 	if err != nil {
 		return err
 	}

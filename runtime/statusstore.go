@@ -25,9 +25,10 @@ import (
 // overwrites another worker's status of a newer generation (Kafka's
 // putSafe, applied to every state): a worker that lost its membership may
 // still be stopping work that a newer generation gave to someone else.
-// Only statuses read while this worker was a member count: those found at
-// start-up may come from an earlier life of the group, whose generations
-// started over.
+// Readers apply the same rule, since such a write may have been sent
+// before its writer could know better (see applyStatus). Only statuses
+// read while this worker was a member count: those found at start-up may
+// come from an earlier life of the group, whose generations started over.
 type statusStore struct {
 	log      *kafkaLog // nil until open
 	workerID string
@@ -103,7 +104,12 @@ func (s *statusStore) apply(r *kgo.Record) {
 }
 
 // applyStatus puts a status record read from the topic into m (nil
-// value: removes it). REQUIRES: s.mu held.
+// value: removes it). A record of an older generation than the live one
+// it would replace, from another worker, is a zombie's late write (a
+// worker that lost its membership, whose writes were still in flight):
+// it is ignored, and if the status it would have replaced is this
+// worker's, that is written again, so the topic ends with it too.
+// REQUIRES: s.mu held.
 func applyStatus[K comparable](s *statusStore, m map[K]statusRecord, id K, key string, value []byte) {
 	if value == nil {
 		delete(m, id)
@@ -115,6 +121,14 @@ func applyStatus[K comparable](s *statusStore, m map[K]statusRecord, id K, key s
 		return
 	}
 	s.mu.maxGen = max(s.mu.maxGen, st.Generation)
+	if cur, ok := m[id]; ok && cur.live && cur.WorkerID != st.WorkerID && st.Generation < cur.Generation {
+		s.logger.Debug("ignoring a status of an older generation", "key", key, "worker_id", st.WorkerID,
+			"generation", st.Generation, "current_worker_id", cur.WorkerID, "current_generation", cur.Generation)
+		if cur.WorkerID == s.workerID {
+			s.sendLocked(key, encodeStatus(cur))
+		}
+		return
+	}
 	st.live = s.mu.joined
 	m[id] = st
 }

@@ -16,6 +16,7 @@ type internalTopic struct {
 	name       string
 	partitions int32 // -1: the broker's default
 	rf         int16 // -1: the broker's default
+	rfDefault  bool  // rf was not configured (Kafka's default of 3)
 	configs    map[string]string
 }
 
@@ -24,11 +25,14 @@ type internalTopic struct {
 func (c *WorkerConfig) internalTopics() [3]internalTopic {
 	return [3]internalTopic{
 		{key: "config.storage.topic", name: c.ConfigStorageTopic, partitions: 1,
-			rf: c.internalTopicRF("config.storage.replication.factor", c.ConfigStorageReplicationFactor), configs: c.ConfigStorageTopicConfigs},
+			rf:        c.internalTopicRF("config.storage.replication.factor", c.ConfigStorageReplicationFactor),
+			rfDefault: !c.IsSet("config.storage.replication.factor"), configs: c.ConfigStorageTopicConfigs},
 		{key: "offset.storage.topic", name: c.OffsetStorageTopic, partitions: c.internalTopicPartitions("offset.storage.partitions", c.OffsetStoragePartitions),
-			rf: c.internalTopicRF("offset.storage.replication.factor", c.OffsetStorageReplicationFactor), configs: c.OffsetStorageTopicConfigs},
+			rf:        c.internalTopicRF("offset.storage.replication.factor", c.OffsetStorageReplicationFactor),
+			rfDefault: !c.IsSet("offset.storage.replication.factor"), configs: c.OffsetStorageTopicConfigs},
 		{key: "status.storage.topic", name: c.StatusStorageTopic, partitions: c.internalTopicPartitions("status.storage.partitions", c.StatusStoragePartitions),
-			rf: c.internalTopicRF("status.storage.replication.factor", c.StatusStorageReplicationFactor), configs: c.StatusStorageTopicConfigs},
+			rf:        c.internalTopicRF("status.storage.replication.factor", c.StatusStorageReplicationFactor),
+			rfDefault: !c.IsSet("status.storage.replication.factor"), configs: c.StatusStorageTopicConfigs},
 	}
 }
 
@@ -41,13 +45,27 @@ var ErrTopicNotCompacted = errors.New("runtime: internal topic is not compacted"
 // with the configured partitions and replication) and checks that those
 // that exist are compacted and, for the config topic, have one partition.
 // It returns each topic's partition count.
+//
+// A replication factor left at Kafka's default of 3 on a cluster of fewer
+// brokers becomes the number of brokers, with a warning (Kafka Connect
+// refuses to start instead): a single `sluice broker` or a one-node
+// Redpanda works without setting three keys.
 func (cl *cluster) ensureTopics(ctx context.Context, topics [3]internalTopic) ([3]int32, error) {
 	var counts [3]int32
 	names := make([]string, len(topics))
 	for i, t := range topics {
 		names[i] = t.name
 	}
+	brokers := 0
+	if bm, err := cl.admin.BrokerMetadata(ctx); err == nil {
+		brokers = len(bm.Brokers)
+	}
 	for _, t := range topics {
+		if t.rfDefault && brokers > 0 && int(t.rf) > brokers {
+			cl.log.Warn("fewer brokers than the default replication factor of internal topics; using the number of brokers",
+				"topic", t.name, "brokers", brokers, "replication_factor", brokers, "set", strings.TrimSuffix(t.key, "topic")+"replication.factor")
+			t.rf = int16(brokers)
+		}
 		configs := map[string]*string{}
 		for k, v := range t.configs {
 			configs[k] = &v

@@ -38,6 +38,9 @@ type Options struct {
 
 	// runner replaces the task runner (tests).
 	runner taskRunner
+	// dial replaces the dialer of every Kafka client of the worker
+	// (tests: a network partition).
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Worker is a Sluice worker: the herder, the internal topics and, without

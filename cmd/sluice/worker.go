@@ -42,6 +42,11 @@ broker.listen, broker.<kafka broker property>, and
 sluice.task.restart.initial.backoff.ms / .max.backoff.ms / .max.attempts).
 Without one, every key has its default.
 
+Workers started with the same bootstrap.servers and group.id form one
+cluster (Kafka Connect's distributed mode): they share the connectors and
+tasks, any of them serves the REST API, and the work of a worker that
+stops or dies moves to the others.
+
 Connector files are created, or updated if the connector exists, once the
 worker is up, as Kafka's standalone mode does: JSON as POST /connectors
 takes it ({"name": …, "config": {…}}) or a flat JSON object of the config,
@@ -207,6 +212,7 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 		AllowMethods:    cfg.AccessControlAllowMethods,
 		ResponseHeaders: headers,
 		AdminEnabled:    cfg.AdminListeners == nil,
+		RebalanceRetry:  cfg.RebalanceRequestWait,
 	})
 	servers := serve(listeners, handler, log)
 	if len(cfg.AdminListeners) > 0 {
