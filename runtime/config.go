@@ -120,8 +120,13 @@ type WorkerConfig struct {
 	ConfigStorageTopicConfigs, OffsetStorageTopicConfigs, StatusStorageTopicConfigs map[string]string
 
 	// SessionTimeout, HeartbeatInterval and RebalanceTimeout govern the
-	// worker's membership of the Connect group (session.timeout.ms 10 s,
-	// heartbeat.interval.ms 3 s, rebalance.timeout.ms 60 s, as in Kafka).
+	// worker's membership of the Connect group (session.timeout.ms 10 s
+	// and rebalance.timeout.ms 60 s, as in Kafka; heartbeat.interval.ms
+	// 1 s where Kafka's is 3 s: the other workers learn that a worker's
+	// session expired only at their next heartbeat, so with 3 s its work
+	// could wait up to 3 s past the session timeout; 1 s keeps failover
+	// within the session timeout plus a second, for one small request a
+	// second per worker).
 	// A worker that has not heard from the group coordinator for the
 	// session timeout, less the time its connectors and tasks need to
 	// stop (task.shutdown.graceful.timeout.ms plus 1 s, at most half the
@@ -253,7 +258,7 @@ func DefaultWorkerConfig() WorkerConfig {
 		OffsetStorageTopicConfigs:           map[string]string{},
 		StatusStorageTopicConfigs:           map[string]string{},
 		SessionTimeout:                      10 * time.Second,
-		HeartbeatInterval:                   3 * time.Second,
+		HeartbeatInterval:                   time.Second,
 		RebalanceTimeout:                    60 * time.Second,
 		ScheduledRebalanceMaxDelay:          5 * time.Second,
 		WorkerSyncTimeout:                   3 * time.Second,
