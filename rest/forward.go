@@ -78,7 +78,7 @@ func (s *server) clustered(next handlerFunc) handlerFunc {
 			if errors.As(err, &rd) {
 				err = s.forward(w, r, body, rd.URL)
 			}
-			if err == nil || !s.retry(err) || !time.Now().Add(backoff).Before(deadline) || r.Context().Err() != nil {
+			if err == nil || !s.retry(err) || !time.Now().Before(deadline) || r.Context().Err() != nil {
 				var fe *forwardedError
 				if errors.As(err, &fe) {
 					writeForwarded(w, fe.status, fe.header, fe.body)
@@ -91,7 +91,7 @@ func (s *server) clustered(next handlerFunc) handlerFunc {
 				return err
 			}
 			select {
-			case <-time.After(backoff):
+			case <-time.After(min(backoff, time.Until(deadline))):
 			case <-r.Context().Done():
 				return ctxError(r.Context())
 			}
