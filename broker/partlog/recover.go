@@ -25,6 +25,7 @@ func (l *Log) recover() error {
 	}
 
 	clean := slices.Contains(names, cleanShutdownFile)
+	fresh := false // a new log: nothing to recover, nothing worth saying
 	st, err := l.loadState(slices.Contains(names, stateFile))
 	if err != nil {
 		return err
@@ -70,6 +71,7 @@ func (l *Log) recover() error {
 			return err
 		}
 		bases = []int64{st.start}
+		fresh = true
 	}
 
 	for _, base := range bases {
@@ -90,7 +92,9 @@ func (l *Log) recover() error {
 	firstScan := len(l.segs)
 	if !clean {
 		firstScan = l.segmentFor(st.recoveryPoint)
-		l.logger.Info("partlog: recovering after an unclean shutdown", "from_segment", l.segs[firstScan].base)
+		if !fresh {
+			l.logger.Info("partlog: recovering after an unclean shutdown", "from_segment", l.segs[firstScan].base)
+		}
 	}
 	interval := int64(l.mu.cfg.IndexIntervalBytes)
 	for i := 0; i < len(l.segs); i++ {
