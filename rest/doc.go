@@ -20,11 +20,19 @@
 //	loggers.go     /admin/loggers/...
 //	root.go        GET /, GET /health
 //	headers.go     response.http.headers.config rules
+//	forward.go     distributed mode: forwarding to the leader or owner (§4),
+//	               retries through rebalances before a 409
 //
 // Statuses of errors are decided only in errors.go: handlers return errors
 // (the Herder's *runtime.Error values, or ones built with the same kinds) and
 // never write an error status themselves. Success statuses (200/201/202/204)
 // are part of each endpoint's contract and are written by its handler.
+//
+// In a cluster, endpoints that the leader or a connector's owner must serve
+// are wrapped by clustered: the Herder answers a *runtime.RedirectError
+// elsewhere, and the request is re-issued to that worker with Kafka's
+// ?forward= hop counting; a request that meets a rebalance is retried for
+// up to Options.RebalanceRetry before its 409 is answered.
 //
 // Request bodies and connector configs are never logged: they hold secrets.
 package rest

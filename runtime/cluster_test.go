@@ -17,6 +17,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicedata/sluice/runtime/assign"
 )
 
 // In-process clusters: several workers on one Kafka cluster (kfake with
@@ -376,5 +378,60 @@ func TestClusterOnKfake(t *testing.T) {
 	})
 	if o := rec.overlaps(); len(o) > 0 {
 		t.Errorf("tasks ran twice at once:\n%s", strings.Join(o, "\n"))
+	}
+}
+
+// TestClusterProtocols runs pairs of workers offering different
+// connect.protocol settings: the group speaks the best protocol both
+// support (sessioned > compatible > eager, named "default"), and with any
+// of them the work is spread and never runs twice at once.
+func TestClusterProtocols(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want assign.Protocol
+	}{
+		{"eager", "eager", assign.Eager},
+		{"sessioned", "compatible", assign.Compatible},
+		{"sessioned", "eager", assign.Eager},
+	} {
+		t.Run(tc.a+"+"+tc.b, func(t *testing.T) {
+			kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(kc.Close)
+			rec := newRecorder()
+			var ws []*clusterWorker
+			for _, p := range []string{tc.a, tc.b} {
+				ws = append(ws, startClusterWorker(t, kc.ListenAddrs()[0], rec, func(c *WorkerConfig) { c.Set("connect.protocol", p) }))
+			}
+			onLeader(t, ws, func(h *Herder) error {
+				_, err := h.CreateConnector(ctxT(t), "four", map[string]string{"connector.class": "test.Hanging", "tasks.max": "4", "gate": newGate(t)}, "")
+				return err
+			})
+			eventually(t, "four tasks over two workers", func() error {
+				p := placement(ws[0].Herder(), "four")
+				if len(p) != 4 || len(distinct(p)) != 2 {
+					return fmt.Errorf("placement %v", p)
+				}
+				for _, w := range ws {
+					if v, _ := w.h.member.view(); v.protocol != tc.want {
+						return fmt.Errorf("%s speaks %s, want %s", w.id, v.protocol, tc.want)
+					}
+				}
+				return nil
+			})
+			// A third worker joins: the work spreads again.
+			ws = append(ws, startClusterWorker(t, kc.ListenAddrs()[0], rec, func(c *WorkerConfig) { c.Set("connect.protocol", tc.a) }))
+			eventually(t, "four tasks over three workers", func() error {
+				if p := placement(ws[0].Herder(), "four"); len(p) != 4 || len(distinct(p)) != 3 {
+					return fmt.Errorf("placement %v", p)
+				}
+				return nil
+			})
+			if o := rec.overlaps(); len(o) > 0 {
+				t.Errorf("tasks ran twice at once:\n%s", strings.Join(o, "\n"))
+			}
+		})
 	}
 }

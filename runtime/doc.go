@@ -39,9 +39,35 @@
 // exponential backoff (sluice.task.restart.*), which Kafka Connect does
 // not do; between attempts their status is FAILED with the error as trace.
 //
+// # Cluster
+//
+// Every worker is a member of the Connect group group.id, even alone
+// (Kafka Connect's distributed mode): the membership driver
+// (membership.go) runs the classic group protocol with protocol type
+// "connect" through kgo, and the leader assigns connectors and tasks with
+// package assign (incremental cooperative, KIP-415). The machine runs only
+// what is assigned (evAssignment). Writes to the config topic are the
+// leader's, fenced by a heartbeat in its generation just before each one;
+// other workers answer a RedirectError that the REST layer forwards
+// (leader.go). A connector's new task configs travel from the worker that
+// runs it to the leader through the internal REST endpoint, signed with
+// the session key under connect.protocol=sessioned (interworker.go).
+// Statuses carry the group generation, and neither writers nor readers let
+// an older generation replace another worker's newer status.
+//
+//	worker A (leader)                 group coordinator          worker B
+//	  JoinGroup(metadata: url, config offset, owned) ──►  ◄── JoinGroup
+//	  ◄── members' metadata                                    │
+//	  read config topic to its end; assign.Assignor            │
+//	  SyncGroup(assignments) ──►                    ──► assignment (assigned, revoked, delay)
+//	  heartbeat every heartbeat.interval.ms          ◄── stop revoked, then rejoin
+//
 // # Files
 //
 //	api.go              the Herder methods and JSON entities the REST layer uses
+//	membership.go       member: the group protocol driver (join, sync, heartbeat, leave, zombie stop)
+//	leader.go           leader-only writes with fencing, owner routing, task configs to the leader
+//	interworker.go      session keys, signed internal requests (KIP-507)
 //	config.go           WorkerConfig: the worker properties, defaults, Validate
 //	worker.go           Worker: NewWorker, Start, Close; Options; worker id
 //	cluster.go          the embedded broker and the worker's Kafka clients
@@ -62,6 +88,7 @@
 //	loggers.go          LogLevels: per-logger levels for /admin/loggers
 //	metrics.go          worker-level Prometheus metrics
 //
-// Lock order: herder.mu, then statusStore.mu or offsetStore.mu. Connector
-// and task code is never called with a lock held.
+// Lock order: herder.writeMu, then herder.mu, then statusStore.mu or
+// offsetStore.mu; member.mu is never held while another lock is taken.
+// Connector and task code is never called with a lock held.
 package runtime

@@ -77,6 +77,9 @@ type herder struct {
 		workload    map[string]int
 		workChanged bool
 		sessionKey  *sessionKey
+		// configApplied is the config topic offset the machine has seen
+		// every record before (-1: none).
+		configApplied int64
 	}
 }
 
@@ -105,6 +108,7 @@ func newHerder(cfg WorkerConfig, opts Options) *herder {
 	h.events.init()
 	h.mu.m = newClusterMachine(restartPolicy{Initial: cfg.TaskRestartInitialBackoff, Max: cfg.TaskRestartMaxBackoff, MaxAttempts: cfg.TaskRestartMaxAttempts})
 	h.mu.changed = make(chan struct{})
+	h.mu.configApplied = -1
 	h.mu.conns = map[string]*connHandle{}
 	h.mu.tasks = map[TaskID]*taskHandle{}
 	return h
@@ -208,6 +212,9 @@ func (h *herder) loop() {
 			h.mu.Lock()
 			changed := h.mu.workChanged
 			h.mu.workChanged = false
+			h.mu.configApplied = e.pos
+			close(h.mu.changed)
+			h.mu.changed = make(chan struct{})
 			h.mu.Unlock()
 			if changed && h.member != nil {
 				h.member.workChanged(e.pos)

@@ -110,17 +110,6 @@ func (l *kafkaLog) advance(p int32, next int64) {
 	l.mu.Unlock()
 }
 
-// position returns the offset after the last record applied from
-// partition p, or -1 if none was.
-func (l *kafkaLog) position(p int32) int64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if pos, ok := l.mu.pos[p]; ok && pos > 0 {
-		return pos
-	}
-	return -1
-}
-
 func (l *kafkaLog) notify() {
 	l.mu.Lock()
 	close(l.mu.changed)

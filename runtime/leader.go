@@ -177,7 +177,13 @@ func (h *herder) memberView() memberView {
 
 // --- memberHost ---
 
-func (h *herder) configOffset() int64 { return h.configLog.position(0) }
+// configOffset is how far the machine has seen the config topic: the
+// offset after the last record whose events it has taken.
+func (h *herder) configOffset() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.mu.configApplied
+}
 
 func (h *herder) leaderView(ctx context.Context) (map[string]int, int64, error) {
 	if err := h.syncConfig(ctx); err != nil {
@@ -185,7 +191,8 @@ func (h *herder) leaderView(ctx context.Context) (map[string]int, int64, error) 
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.mu.m.workload(), h.configOffset(), nil
+	// The work and the offset of one consistent view.
+	return h.mu.m.workload(), h.mu.configApplied, nil
 }
 
 func (h *herder) cleanExit(u string) bool { return h.status.cleanExit(workerIDOf(u)) }

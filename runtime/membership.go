@@ -547,6 +547,9 @@ func (m *member) lead(resp *kmsg.JoinGroupResponse, proto assign.Protocol) ([]km
 		return out(per), nil
 	}
 	per := map[string]assign.Assignment{}
+	for _, mem := range members {
+		per[mem.ID] = assign.Assignment{ConfigOffset: offset} // also for members given nothing
+	}
 	owners := map[assign.Item]string{}
 	if proto.Cooperative() {
 		res := m.assignor.Assign(assign.Input{Now: time.Now(), Generation: resp.Generation, LastCompleted: m.lastCompleted,
