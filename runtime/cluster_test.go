@@ -401,14 +401,21 @@ func TestClusterProtocols(t *testing.T) {
 			}
 			t.Cleanup(kc.Close)
 			rec := newRecorder()
-			var ws []*clusterWorker
-			for _, p := range []string{tc.a, tc.b} {
-				ws = append(ws, startClusterWorker(t, kc.ListenAddrs()[0], rec, func(c *WorkerConfig) { c.Set("connect.protocol", p) }))
-			}
+			// The first worker runs everything alone, then the second
+			// joins (with tc.b = eager: the group falls back to the eager
+			// protocol while the first holds work).
+			ws := []*clusterWorker{startClusterWorker(t, kc.ListenAddrs()[0], rec, func(c *WorkerConfig) { c.Set("connect.protocol", tc.a) })}
 			onLeader(t, ws, func(h *Herder) error {
 				_, err := h.CreateConnector(ctxT(t), "four", map[string]string{"connector.class": "test.Hanging", "tasks.max": "4", "gate": newGate(t)}, "")
 				return err
 			})
+			eventually(t, "four tasks on the first worker", func() error {
+				if p := placement(ws[0].Herder(), "four"); len(p) != 4 {
+					return fmt.Errorf("placement %v", p)
+				}
+				return nil
+			})
+			ws = append(ws, startClusterWorker(t, kc.ListenAddrs()[0], rec, func(c *WorkerConfig) { c.Set("connect.protocol", tc.b) }))
 			eventually(t, "four tasks over two workers", func() error {
 				p := placement(ws[0].Herder(), "four")
 				if len(p) != 4 || len(distinct(p)) != 2 {

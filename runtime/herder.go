@@ -487,8 +487,8 @@ func (h *herder) taskClass(inst connectors.Connector, class string) string {
 	return strings.TrimSuffix(class, "Connector") + "Task"
 }
 
-// stateCounts counts the reported states of this worker's connectors and
-// tasks, for metrics.
+// stateCounts counts the reported states of the connectors and tasks this
+// worker reported last (the others' are theirs to count), for metrics.
 func (h *herder) stateCounts() (conns, tasks map[State]int) {
 	conns, tasks = map[State]int{}, map[State]int{}
 	h.mu.Lock()
@@ -504,11 +504,13 @@ func (h *herder) stateCounts() (conns, tasks map[State]int) {
 	}
 	h.mu.Unlock()
 	for _, name := range names {
-		if st, ok := h.status.connector(name); ok {
+		if st, ok := h.status.connector(name); ok && st.WorkerID == h.workerID {
 			conns[st.State]++
 		}
 		for _, t := range h.status.tasksOf(name, counts[name]) {
-			tasks[t.State]++
+			if t.WorkerID == h.workerID {
+				tasks[t.State]++
+			}
 		}
 	}
 	return conns, tasks

@@ -373,11 +373,16 @@ func (h *herder) setTarget(ctx context.Context, name string, target TargetState)
 	if !h.snapshot(name).exists {
 		return Errorf(ErrNotFound, "Unknown connector %s", name)
 	}
-	if err := h.configLog.Send(ctx, keyTargetState+name, encodeTargetState(target)); err != nil {
-		return h.kafkaError(ctx, "write the target state", err)
-	}
-	h.log.Info("connector target state written", "connector", name, "target", target)
-	return h.syncConfig(ctx)
+	return h.asMember(ctx, func(ctx context.Context) error {
+		if !h.snapshot(name).exists {
+			return Errorf(ErrNotFound, "Unknown connector %s", name)
+		}
+		if err := h.configLog.Send(ctx, keyTargetState+name, encodeTargetState(target)); err != nil {
+			return h.kafkaError(ctx, "write the target state", err)
+		}
+		h.log.Info("connector target state written", "connector", name, "target", target)
+		return h.syncConfig(ctx)
+	})
 }
 
 func (h *herder) stopConnector(ctx context.Context, name string) error {
@@ -473,10 +478,13 @@ func (h *herder) setLoggerLevel(ctx context.Context, name, level, scope string) 
 		if err := h.awaitReady(ctx); err != nil {
 			return nil, err
 		}
-		if err := h.configLog.Send(ctx, keyLoggerCluster+name, encodeLoggerLevel(strings.ToUpper(level))); err != nil {
-			return nil, h.kafkaError(ctx, "write the logger level", err)
-		}
-		return nil, nil
+		err := h.asMember(ctx, func(ctx context.Context) error {
+			if err := h.configLog.Send(ctx, keyLoggerCluster+name, encodeLoggerLevel(strings.ToUpper(level))); err != nil {
+				return h.kafkaError(ctx, "write the logger level", err)
+			}
+			return nil
+		})
+		return nil, err
 	}
 	affected := h.levels.Set(name, lvl)
 	h.log.Info("logger level set", "logger", name, "level", strings.ToUpper(level), "affected", len(affected))

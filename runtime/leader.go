@@ -22,7 +22,9 @@ import (
 //     end and confirmed with the coordinator (a Heartbeat in its
 //     generation) that it still leads: a leader that lost the group
 //     cannot write on stale knowledge. Target states (pause, resume) and
-//     cluster logger levels are written by any worker, as in Kafka.
+//     cluster logger levels are written by any worker, as in Kafka, but
+//     only while it is a member of the current generation (the same
+//     fence, without the leadership).
 //   - Restarts of a connector or a task run on its owner.
 //   - Otherwise a method returns a *RedirectError naming the worker to
 //     ask, which the REST layer forwards the request to. While the group
@@ -86,9 +88,26 @@ func (h *herder) leaderCheckUntil(ctx context.Context, deadline time.Time) (memb
 // that meets a rebalance waits for it to settle and tries again, for up to
 // sluice.rebalance.request.wait.ms.
 func (h *herder) asLeader(ctx context.Context, write func(ctx context.Context) error) error {
+	return h.fenced(ctx, true, write)
+}
+
+// asMember is asLeader for the config records any worker writes (target
+// states, cluster logger levels, as in Kafka): the writer need not lead,
+// but must be a member of the current generation.
+func (h *herder) asMember(ctx context.Context, write func(ctx context.Context) error) error {
+	return h.fenced(ctx, false, write)
+}
+
+func (h *herder) fenced(ctx context.Context, leaderOnly bool, write func(ctx context.Context) error) error {
 	deadline := time.Now().Add(h.cfg.RebalanceRequestWait)
 	for {
-		v, err := h.leaderCheckUntil(ctx, deadline)
+		var v memberView
+		var err error
+		if leaderOnly {
+			v, err = h.leaderCheckUntil(ctx, deadline)
+		} else {
+			v, err = h.stableViewUntil(ctx, deadline)
+		}
 		if err != nil {
 			return err
 		}
@@ -228,6 +247,13 @@ func (h *herder) applyAssignment(ctx context.Context, gen int32, offset int64, o
 }
 
 func (h *herder) becameStable(v memberView) {
+	h.metrics.rebalances.Inc()
+	h.metrics.generation.Set(float64(v.generation))
+	leader := 0.0
+	if v.leader {
+		leader = 1
+	}
+	h.metrics.leader.Set(leader)
 	if v.leader && v.protocol >= assign.Sessioned {
 		go h.maybeRotateSessionKey()
 	}

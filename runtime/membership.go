@@ -64,6 +64,7 @@ type member struct {
 	revoking      []assign.Item      // revoked in the last assignment, maybe still stopping
 	lastAlive     time.Time          // when the last request the coordinator answered was sent
 	assignedAt    int64              // config offset of the last assignment
+	failures      int                // requests failed in a row (to log the first of a streak)
 
 	rejoin   chan struct{} // a rejoin was requested
 	stopCh   chan struct{}
@@ -274,15 +275,28 @@ func (m *member) run() {
 		case errors.Is(err, errMemberStopped):
 			return
 		case err != nil:
+			m.failed("JoinGroup/SyncGroup", err)
 			backoff = min(max(2*backoff, 100*time.Millisecond), 2*time.Second)
 			m.checkContact()
 			continue
 		}
-		backoff = 0
+		backoff, m.failures = 0, 0
 		if err := m.stable(); errors.Is(err, errMemberStopped) {
 			return
 		}
 	}
+}
+
+// failed logs a failed request: the first of a streak as a warning, the
+// rest at debug level (a broker outage would otherwise flood the log).
+func (m *member) failed(what string, err error) {
+	m.failures++
+	lvl := slog.LevelDebug
+	if m.failures == 1 {
+		lvl = slog.LevelWarn
+	}
+	m.log.Log(context.Background(), lvl, what+" failed", "err", err, "in_a_row", m.failures,
+		"silent_for", time.Since(m.lastAlive).Round(time.Millisecond))
 }
 
 // sleep waits d, or returns false when stopped.
@@ -307,6 +321,9 @@ func (m *member) lose(why string, err error) {
 	m.lastCompleted, m.generation = -1, -1
 	m.unstable()
 	m.host.stopAll()
+	// Rejoin only once everything has stopped: the leader may hand this
+	// work to anyone in the next generation.
+	m.awaitStopped()
 }
 
 // checkContact loses the membership once the coordinator has been out of
@@ -373,7 +390,6 @@ func (m *member) joinAndSync() error {
 			return errMemberStopped
 		}
 		if err != nil {
-			m.log.Debug("JoinGroup failed", "err", err)
 			return err
 		}
 		err = kerr.ErrorForCode(resp.ErrorCode)
@@ -393,7 +409,6 @@ func (m *member) joinAndSync() error {
 			m.log.Error("the group coordinator refused this worker", "group", m.cfg.group, "err", err)
 			return err
 		default:
-			m.log.Debug("JoinGroup failed", "err", err)
 			return err
 		}
 		break
@@ -408,10 +423,26 @@ func (m *member) joinAndSync() error {
 	}
 	leader := resp.LeaderID == resp.MemberID
 
+	// The group fell back to the eager protocol (a worker that speaks only
+	// it joined) while this worker kept its work from a cooperative
+	// generation: the others assume everything stopped before the join.
+	// Stop it before syncing, and as the leader, assign nothing this once
+	// and rebalance again when everyone has stopped.
+	downgrade := !proto.Cooperative() && m.protocol.Cooperative() && m.lastCompleted >= 0
+	if !proto.Cooperative() && len(m.owned) > 0 {
+		m.log.Info("the group speaks the eager protocol now; stopping everything before the assignment")
+		m.owned, m.ownedAsg = nil, nil
+		m.host.stopAll()
+		m.awaitStopped()
+	}
+
 	var assignments []kmsg.SyncGroupRequestGroupAssignment
 	var owners map[assign.Item]string
 	if leader {
-		assignments, owners = m.lead(resp, proto)
+		assignments, owners = m.lead(resp, proto, downgrade)
+		if downgrade {
+			time.AfterFunc(m.cfg.stopBudget, m.requestRejoin)
+		}
 	}
 
 	sreq := kmsg.NewPtrSyncGroupRequest()
@@ -506,8 +537,9 @@ func (m *member) apply(a assign.Assignment, proto assign.Protocol, leader bool, 
 	return nil
 }
 
-// lead computes every member's assignment.
-func (m *member) lead(resp *kmsg.JoinGroupResponse, proto assign.Protocol) ([]kmsg.SyncGroupRequestGroupAssignment, map[assign.Item]string) {
+// lead computes every member's assignment; with holdBack (the first eager
+// generation after cooperative ones) it assigns nothing.
+func (m *member) lead(resp *kmsg.JoinGroupResponse, proto assign.Protocol, holdBack bool) ([]kmsg.SyncGroupRequestGroupAssignment, map[assign.Item]string) {
 	ctx, cancel := context.WithTimeout(m.ctx, m.cfg.syncTimeout)
 	work, offset, err := m.host.leaderView(ctx)
 	cancel()
@@ -564,7 +596,7 @@ func (m *member) lead(resp *kmsg.JoinGroupResponse, proto assign.Protocol) ([]km
 				owners[it] = urls[id]
 			}
 		}
-	} else {
+	} else if !holdBack {
 		ids := make([]string, 0, len(members))
 		for _, mem := range members {
 			ids = append(ids, mem.ID)
@@ -642,7 +674,7 @@ func (m *member) stable() error {
 		err := m.heartbeat()
 		switch {
 		case err == nil:
-			m.lastAlive = sent
+			m.lastAlive, m.failures = sent, 0
 			next = sent.Add(interval)
 		case errors.Is(err, kerr.RebalanceInProgress):
 			m.lastAlive = sent
@@ -654,7 +686,7 @@ func (m *member) stable() error {
 			m.lose("the coordinator expired this member", err)
 			return nil
 		default:
-			m.log.Warn("heartbeat failed", "err", err, "silent_for", time.Since(m.lastAlive).Round(time.Millisecond))
+			m.failed("heartbeat", err)
 			m.checkContact()
 			if m.owned == nil && m.lastCompleted < 0 {
 				return nil // lost: rejoin

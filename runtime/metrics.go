@@ -14,6 +14,9 @@ type herderMetrics struct {
 	connectorRestarts *prometheus.CounterVec
 	offsetCommit      *prometheus.HistogramVec
 	abandoned         *prometheus.CounterVec
+	rebalances        prometheus.Counter
+	generation        prometheus.Gauge
+	leader            prometheus.Gauge
 }
 
 func newHerderMetrics(reg prometheus.Registerer, h *herder) *herderMetrics {
@@ -35,8 +38,21 @@ func newHerderMetrics(reg prometheus.Registerer, h *herder) *herderMetrics {
 			Name: "sluice_abandoned_total",
 			Help: "Connectors and tasks that did not stop within task.shutdown.graceful.timeout.ms and were abandoned, by connector.",
 		}, []string{"connector"}),
+		rebalances: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sluice_worker_rebalances_total",
+			Help: "Assignments this worker applied (one per completed rebalance of the Connect group).",
+		}),
+		generation: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sluice_worker_group_generation",
+			Help: "Generation of the Connect group this worker last joined.",
+		}),
+		leader: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sluice_worker_leader",
+			Help: "1 while this worker leads the Connect group, else 0.",
+		}),
 	}
-	reg.MustRegister(m.taskRestarts, m.connectorRestarts, m.offsetCommit, m.abandoned, &stateCollector{h: h})
+	reg.MustRegister(m.taskRestarts, m.connectorRestarts, m.offsetCommit, m.abandoned, m.rebalances, m.generation, m.leader,
+		&stateCollector{h: h})
 	return m
 }
 
