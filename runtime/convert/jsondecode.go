@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"sync/atomic"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/sluicedata/sluice/connectors"
 )
@@ -63,6 +65,10 @@ type decNode struct {
 	fields   []decField
 	index    map[string]int // decStruct: field index by name
 	elem     *decNode       // decArray elements, decStringMap values
+	// slots counts the field values of this struct and of the structs
+	// nested in it directly (not through arrays or maps): what one
+	// record's slab needs.
+	slots int
 }
 
 type decField struct {
@@ -127,9 +133,12 @@ func compileDec(s *connectors.Schema) *decNode {
 	case connectors.TypeStruct:
 		n.kind = decStruct
 		n.index = make(map[string]int, len(s.Fields()))
+		n.slots = len(s.Fields())
 		for i, f := range s.Fields() {
-			n.fields = append(n.fields, decField{name: f.Name(), node: compileDec(f.Schema())})
+			fn := compileDec(f.Schema())
+			n.fields = append(n.fields, decField{name: f.Name(), node: fn})
 			n.index[f.Name()] = i
+			n.slots += fn.slots
 		}
 	case connectors.TypeArray:
 		n.kind = decArray
@@ -156,71 +165,86 @@ func decoderOf(e *toEntry) *decNode {
 	return d
 }
 
+// decoder is the fast reader's state for one record.
+type decoder struct {
+	jsonReader
+	c *JSONConverter
+	// arena backs the strings read: one allocation per record instead of
+	// one per string (see keep).
+	arena []byte
+	// slab backs the field values of the record's nested structs (see
+	// take).
+	slab []any
+}
+
 // toConnectFast is ToConnect's fast path for non-nil data; ok is false
 // when it gave up.
 func (c *JSONConverter) toConnectFast(data []byte) (_ *connectors.Schema, _ any, ok bool) {
-	r := jsonReader{data: data}
+	d := decoder{jsonReader: jsonReader{data: data}, c: c}
 	if !c.schemasEnable {
-		r.skipSpace()
-		if r.i == len(data) {
+		d.skipSpace()
+		if d.i == len(data) {
 			return nil, nil, false
 		}
-		v, ok := c.decode(&r, schemalessDec)
+		v, ok := d.decode(schemalessDec)
 		if !ok {
 			return nil, nil, false
 		}
-		r.skipSpace()
-		return nil, v, r.i == len(data)
+		d.skipSpace()
+		return nil, v, d.i == len(data)
 	}
 	if c.cacheSize <= 0 {
 		return nil, nil, false
 	}
-	r.skipSpace()
-	if !r.lit(`{`) {
+	d.skipSpace()
+	if !d.lit(`{`) {
 		return nil, nil, false
 	}
-	r.depth = 1
-	r.skipSpace()
-	if !r.lit(`"schema"`) || !r.colon() {
+	d.depth = 1
+	d.skipSpace()
+	if !d.lit(`"schema"`) || !d.colon() {
 		return nil, nil, false
 	}
-	r.skipSpace()
+	d.skipSpace()
 	var schema *connectors.Schema
 	dec := schemalessDec
-	if !r.lit("null") {
+	if !d.lit("null") {
 		e := c.lastTo.Load()
-		if e != nil && len(data)-r.i >= len(e.raw) && string(data[r.i:r.i+len(e.raw)]) == e.raw {
-			r.i += len(e.raw)
+		if e != nil && len(data)-d.i >= len(e.raw) && string(data[d.i:d.i+len(e.raw)]) == e.raw {
+			d.i += len(e.raw)
 		} else {
-			start := r.i
-			if n, err := r.value(); err != nil || n.kind != jsonObject {
+			start := d.i
+			if n, err := d.value(); err != nil || n.kind != jsonObject {
 				return nil, nil, false
 			}
-			if e, ok = c.toCache.get(string(data[start:r.i])); !ok {
+			if e, ok = c.toCache.get(string(data[start:d.i])); !ok {
 				return nil, nil, false
 			}
 			c.lastTo.Store(e)
 		}
 		schema, dec = e.schema, decoderOf(e)
 	}
-	r.skipSpace()
-	if !r.lit(",") {
+	d.skipSpace()
+	if !d.lit(",") {
 		return nil, nil, false
 	}
-	r.skipSpace()
-	if !r.lit(`"payload"`) || !r.colon() {
+	d.skipSpace()
+	if !d.lit(`"payload"`) || !d.colon() {
 		return nil, nil, false
 	}
-	v, ok := c.decode(&r, dec)
+	if dec.slots > 0 {
+		d.slab = make([]any, dec.slots)
+	}
+	v, ok := d.decode(dec)
 	if !ok {
 		return nil, nil, false
 	}
-	r.skipSpace()
-	if !r.lit("}") {
+	d.skipSpace()
+	if !d.lit("}") {
 		return nil, nil, false
 	}
-	r.skipSpace()
-	return schema, v, r.i == len(data)
+	d.skipSpace()
+	return schema, v, d.i == len(data)
 }
 
 // lit consumes w if the input continues with it.
@@ -324,27 +348,27 @@ func (c *JSONConverter) nullValue(n *decNode) (any, bool) {
 }
 
 // decode reads one value as n describes.
-func (c *JSONConverter) decode(r *jsonReader, n *decNode) (any, bool) {
-	r.skipSpace()
-	if r.i >= len(r.data) {
+func (d *decoder) decode(n *decNode) (any, bool) {
+	d.skipSpace()
+	if d.i >= len(d.data) {
 		return nil, false
 	}
-	ch := r.data[r.i]
+	ch := d.data[d.i]
 	if ch == 'n' {
-		if !r.lit("null") {
+		if !d.lit("null") {
 			return nil, false
 		}
-		return c.nullValue(n)
+		return d.c.nullValue(n)
 	}
 	switch n.kind {
 	case decInt8, decInt16, decInt32, decInt64:
-		start := r.i
-		text, integral, ok := r.scanNumber()
+		start := d.i
+		text, integral, ok := d.scanNumber()
 		if !ok {
 			return nil, false
 		}
 		if !integral {
-			return c.decodeGeneric(r, n, start) // "12.0" is 12
+			return d.decodeGeneric(n, start) // "12.0" is 12
 		}
 		switch n.kind {
 		case decInt8:
@@ -360,7 +384,7 @@ func (c *JSONConverter) decode(r *jsonReader, n *decNode) (any, bool) {
 		v, ok := parseIntText(text, 64)
 		return v, ok
 	case decFloat32, decFloat64:
-		text, _, ok := r.scanNumber()
+		text, _, ok := d.scanNumber()
 		if !ok {
 			return nil, false
 		}
@@ -371,18 +395,17 @@ func (c *JSONConverter) decode(r *jsonReader, n *decNode) (any, bool) {
 		f, err := strconv.ParseFloat(string(text), 64)
 		return f, err == nil || math.IsInf(f, 0)
 	case decBool:
-		if r.lit("true") {
+		if d.lit("true") {
 			return true, true
 		}
-		return false, r.lit("false")
+		return false, d.lit("false")
 	case decString:
 		if ch != '"' {
 			return nil, false
 		}
-		s, err := r.str()
-		return s, err == nil
+		return d.strValue()
 	case decTimestamp, decDate, decTime:
-		text, integral, ok := r.scanNumber()
+		text, integral, ok := d.scanNumber()
 		if !ok || !integral {
 			return nil, false
 		}
@@ -403,24 +426,23 @@ func (c *JSONConverter) decode(r *jsonReader, n *decNode) (any, bool) {
 		if ch != '{' {
 			return nil, false
 		}
-		return c.decodeStruct(r, n)
+		return d.decodeStruct(n)
 	case decArray:
 		if ch != '[' {
 			return nil, false
 		}
-		return c.decodeArray(r, n.elem)
+		return d.decodeArray(n.elem)
 	case decStringMap:
 		if ch != '{' {
 			return nil, false
 		}
-		return c.decodeObject(r, n.elem)
+		return d.decodeObject(n.elem)
 	case decSchemaless:
 		switch {
 		case ch == '"':
-			s, err := r.str()
-			return s, err == nil
+			return d.strValue()
 		case ch == '-' || ch >= '0' && ch <= '9':
-			text, integral, ok := r.scanNumber()
+			text, integral, ok := d.scanNumber()
 			if !ok {
 				return nil, false
 			}
@@ -430,29 +452,29 @@ func (c *JSONConverter) decode(r *jsonReader, n *decNode) (any, bool) {
 			f, err := strconv.ParseFloat(string(text), 64)
 			return f, err == nil || math.IsInf(f, 0)
 		case ch == '{':
-			return c.decodeObject(r, n)
+			return d.decodeObject(n)
 		case ch == '[':
-			return c.decodeArray(r, n)
+			return d.decodeArray(n)
 		case ch == 't':
-			return true, r.lit("true")
+			return true, d.lit("true")
 		case ch == 'f':
-			return false, r.lit("false")
+			return false, d.lit("false")
 		}
 		return nil, false
 	}
-	return c.decodeGeneric(r, n, r.i)
+	return d.decodeGeneric(n, d.i)
 }
 
 // decodeGeneric reads the value at start with the general reader. The
 // result is validated against the schema, as PutField would when it is a
 // struct field.
-func (c *JSONConverter) decodeGeneric(r *jsonReader, n *decNode, start int) (any, bool) {
-	r.i = start
-	node, err := r.value()
+func (d *decoder) decodeGeneric(n *decNode, start int) (any, bool) {
+	d.i = start
+	node, err := d.value()
 	if err != nil {
 		return nil, false
 	}
-	v, err := c.toConnectValue(n.schema, node, nil)
+	v, err := d.c.toConnectValue(n.schema, node, nil)
 	if err != nil || connectors.ValidateValue(n.schema, v) != nil {
 		return nil, false
 	}
@@ -514,32 +536,32 @@ func (r *jsonReader) simpleKey() ([]byte, bool) {
 	return nil, false
 }
 
-func (c *JSONConverter) decodeStruct(r *jsonReader, n *decNode) (any, bool) {
-	if !r.enterFast() {
+func (d *decoder) decodeStruct(n *decNode) (any, bool) {
+	if !d.enterFast() {
 		return nil, false
 	}
-	vals := make([]any, len(n.fields))
+	vals := d.take(len(n.fields))
 	var seen uint64     // fields 0..63 read
 	var seenMore []bool // fields from 64 on
 	if len(n.fields) > 64 {
 		seenMore = make([]bool, len(n.fields)-64)
 	}
 	next := 0 // the field expected next: members usually come in order
-	if !r.empty('}') {
+	if !d.empty('}') {
 		for more := true; more; {
-			r.skipSpace()
-			if r.i >= len(r.data) || r.data[r.i] != '"' {
+			d.skipSpace()
+			if d.i >= len(d.data) || d.data[d.i] != '"' {
 				return nil, false
 			}
 			idx := -1
-			if key, ok := r.simpleKey(); ok {
+			if key, ok := d.simpleKey(); ok {
 				if next < len(n.fields) && string(key) == n.fields[next].name {
 					idx = next
 				} else if i, ok := n.index[string(key)]; ok {
 					idx = i
 				}
 			} else {
-				key, err := r.str()
+				key, err := d.str()
 				if err != nil {
 					return nil, false
 				}
@@ -547,12 +569,12 @@ func (c *JSONConverter) decodeStruct(r *jsonReader, n *decNode) (any, bool) {
 					idx = i
 				}
 			}
-			if !r.colon() {
+			if !d.colon() {
 				return nil, false
 			}
 			if idx < 0 {
 				// Not a field: parsed (it must be valid JSON) and dropped.
-				if _, err := r.value(); err != nil {
+				if _, err := d.value(); err != nil {
 					return nil, false
 				}
 			} else {
@@ -568,7 +590,7 @@ func (c *JSONConverter) decodeStruct(r *jsonReader, n *decNode) (any, bool) {
 					}
 					seenMore[idx-64] = true
 				}
-				v, ok := c.decode(r, n.fields[idx].node)
+				v, ok := d.decode(n.fields[idx].node)
 				if !ok {
 					return nil, false
 				}
@@ -576,7 +598,7 @@ func (c *JSONConverter) decodeStruct(r *jsonReader, n *decNode) (any, bool) {
 				next = idx + 1
 			}
 			var ok bool
-			if more, ok = r.next('}'); !ok {
+			if more, ok = d.next('}'); !ok {
 				return nil, false
 			}
 		}
@@ -585,7 +607,7 @@ func (c *JSONConverter) decodeStruct(r *jsonReader, n *decNode) (any, bool) {
 		if i < 64 && seen&(1<<i) != 0 || i >= 64 && seenMore[i-64] {
 			continue
 		}
-		v, ok := c.nullValue(n.fields[i].node)
+		v, ok := d.c.nullValue(n.fields[i].node)
 		if !ok {
 			return nil, false
 		}
@@ -594,21 +616,21 @@ func (c *JSONConverter) decodeStruct(r *jsonReader, n *decNode) (any, bool) {
 	return connectors.NewStructUnchecked(n.schema, vals), true
 }
 
-func (c *JSONConverter) decodeArray(r *jsonReader, elem *decNode) (any, bool) {
-	if !r.enterFast() {
+func (d *decoder) decodeArray(elem *decNode) (any, bool) {
+	if !d.enterFast() {
 		return nil, false
 	}
 	out := make([]any, 0, 4)
-	if r.empty(']') {
+	if d.empty(']') {
 		return out, true
 	}
 	for more := true; more; {
-		v, ok := c.decode(r, elem)
+		v, ok := d.decode(elem)
 		if !ok {
 			return nil, false
 		}
 		out = append(out, v)
-		if more, ok = r.next(']'); !ok {
+		if more, ok = d.next(']'); !ok {
 			return nil, false
 		}
 	}
@@ -617,41 +639,93 @@ func (c *JSONConverter) decodeArray(r *jsonReader, elem *decNode) (any, bool) {
 
 // decodeObject reads a JSON object into a map[string]any, values as elem
 // describes. A repeated name keeps its last value, as the tree does.
-func (c *JSONConverter) decodeObject(r *jsonReader, elem *decNode) (any, bool) {
-	if !r.enterFast() {
+func (d *decoder) decodeObject(elem *decNode) (any, bool) {
+	if !d.enterFast() {
 		return nil, false
 	}
 	out := make(map[string]any)
-	if r.empty('}') {
+	if d.empty('}') {
 		return out, true
 	}
 	for more := true; more; {
-		r.skipSpace()
-		if r.i >= len(r.data) || r.data[r.i] != '"' {
+		d.skipSpace()
+		if d.i >= len(d.data) || d.data[d.i] != '"' {
 			return nil, false
 		}
 		var key string
-		if k, ok := r.simpleKey(); ok {
-			key = c.intern(k)
+		if k, ok := d.simpleKey(); ok {
+			key = d.c.intern(k)
 		} else {
 			var err error
-			if key, err = r.str(); err != nil {
+			if key, err = d.str(); err != nil {
 				return nil, false
 			}
 		}
-		if !r.colon() {
+		if !d.colon() {
 			return nil, false
 		}
-		v, ok := c.decode(r, elem)
+		v, ok := d.decode(elem)
 		if !ok {
 			return nil, false
 		}
 		out[key] = v
-		if more, ok = r.next('}'); !ok {
+		if more, ok = d.next('}'); !ok {
 			return nil, false
 		}
 	}
 	return out, true
+}
+
+// take returns n value slots for a struct, from the record's slab while
+// it lasts.
+func (d *decoder) take(n int) []any {
+	if n == 0 || len(d.slab) < n {
+		return make([]any, n)
+	}
+	v := d.slab[:n:n]
+	d.slab = d.slab[n:]
+	return v
+}
+
+// strValue reads a string value as str does. Strings without escapes
+// (nearly all) are copied to the record's arena.
+func (d *decoder) strValue() (string, bool) {
+	data := d.data
+	start := d.i + 1
+	ascii := true
+	j := start
+	for ; j < len(data); j++ {
+		c := data[j]
+		if c == '"' || c == '\\' || c < 0x20 {
+			break
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
+		}
+	}
+	if j < len(data) && data[j] == '"' && (ascii || utf8.Valid(data[start:j])) {
+		d.i = j + 1
+		return d.keep(data[start:j], start), true
+	}
+	s, err := d.str() // escapes, control characters, invalid UTF-8
+	return s, err == nil
+}
+
+// keep returns raw, which starts at from in the input, as a string in the
+// arena. The arena is allocated at the first string with room for the rest
+// of the input, which bounds all the strings still to come; its bytes are
+// never written again once a string refers to them, so the strings are
+// immutable as Go requires.
+func (d *decoder) keep(raw []byte, from int) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	if cap(d.arena)-len(d.arena) < len(raw) {
+		d.arena = make([]byte, 0, len(d.data)-from)
+	}
+	at := len(d.arena)
+	d.arena = append(d.arena, raw...)
+	return unsafe.String(&d.arena[at], len(raw))
 }
 
 // intern returns b as a string, shared with earlier calls for the same

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -131,13 +132,11 @@ func compileEnc(s *connectors.Schema) *encNode {
 }
 
 // encoder is what FromConnect needs for one top-level schema: the
-// compiled tree, the envelope head and a size hint for the output.
+// compiled tree and the envelope head.
 type encoder struct {
 	root *encNode
 	// head is `{"schema":<schema JSON>,"payload":`.
 	head []byte
-	// size is the length of the last output, to size the next buffer.
-	size atomic.Int64
 }
 
 func newEncoder(s *connectors.Schema, schemaJSON []byte) *encoder {
@@ -145,9 +144,7 @@ func newEncoder(s *connectors.Schema, schemaJSON []byte) *encoder {
 	head = append(head, `{"schema":`...)
 	head = append(head, schemaJSON...)
 	head = append(head, `,"payload":`...)
-	e := &encoder{root: compileEnc(s), head: head}
-	e.size.Store(int64(len(head)) + 64)
-	return e
+	return &encoder{root: compileEnc(s), head: head}
 }
 
 // fromEntry is a fromCache entry: a schema's JSON, and its encoder once
@@ -189,109 +186,115 @@ func (c *JSONConverter) encoderFor(s *connectors.Schema) *encoder {
 }
 
 // fromConnectFast is FromConnect's fast path; ok is false when it gave up.
+//
+// The payload is written to a pooled scratch buffer first, then the
+// envelope head and the payload are appended to a full-capacity copy of
+// the head: one exactly sized heap allocation, which the runtime need not
+// zero.
 func (c *JSONConverter) fromConnectFast(schema *connectors.Schema, value any) ([]byte, bool) {
 	enc := c.encoderFor(schema)
 	if enc == nil {
 		return nil, false
 	}
-	size := enc.size.Load()
-	b := make([]byte, 0, size+size/8)
-	if c.schemasEnable {
-		b = append(b, enc.head...)
+	sp := scratchPool.Get().(*[]byte)
+	defer scratchPool.Put(sp)
+	p, ok := c.encode((*sp)[:0], enc.root, value)
+	if cap(p) <= maxScratch {
+		*sp = p
 	}
-	b, ok := c.encode(b, enc.root, value)
 	if !ok {
 		return nil, false
 	}
-	if c.schemasEnable {
-		b = append(b, '}')
+	if !c.schemasEnable {
+		return append([]byte(nil), p...), true
 	}
-	if int64(len(b)) != size {
-		enc.size.Store(int64(len(b)))
-	}
-	return b, true
+	p = append(p, '}')
+	return append(enc.head[:len(enc.head):len(enc.head)], p...), true
 }
 
+// scratchPool holds payload buffers for fromConnectFast; buffers that
+// grew past maxScratch are not kept.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxScratch = 64 << 10
+
 // encode appends v as n describes; false means "use appendValue".
+//
+// The Go type a kind expects is tried first: such a value is never a
+// Connect null, so the null rules are only looked at for other values.
 func (c *JSONConverter) encode(b []byte, n *encNode, v any) ([]byte, bool) {
-	if connectors.IsNull(v) {
-		switch {
-		case n.schema == nil:
-			return append(b, "null"...), true
-		case n.def != nil && c.replaceNull:
-			return c.encode(b, n, n.def)
-		case n.optional:
-			return append(b, "null"...), true
-		}
-		return b, false
-	}
 	switch n.kind {
-	case encInt8:
-		x, ok := v.(int8)
-		return strconv.AppendInt(b, int64(x), 10), ok
-	case encInt16:
-		x, ok := v.(int16)
-		return strconv.AppendInt(b, int64(x), 10), ok
-	case encInt32:
-		x, ok := v.(int32)
-		return strconv.AppendInt(b, int64(x), 10), ok
-	case encInt64:
-		x, ok := v.(int64)
-		return strconv.AppendInt(b, x, 10), ok
-	case encFloat32:
-		x, ok := v.(float32)
-		return appendJSONFloat(b, float64(x), 32), ok
-	case encFloat64:
-		x, ok := v.(float64)
-		return appendJSONFloat(b, x, 64), ok
-	case encBool:
-		x, ok := v.(bool)
-		return strconv.AppendBool(b, x), ok
 	case encString:
-		x, ok := v.(string)
-		return appendJSONString(b, x), ok
+		if x, ok := v.(string); ok {
+			return appendJSONString(b, x), true
+		}
+	case encInt64:
+		if x, ok := v.(int64); ok {
+			return strconv.AppendInt(b, x, 10), true
+		}
+	case encInt32:
+		if x, ok := v.(int32); ok {
+			return strconv.AppendInt(b, int64(x), 10), true
+		}
+	case encInt16:
+		if x, ok := v.(int16); ok {
+			return strconv.AppendInt(b, int64(x), 10), true
+		}
+	case encInt8:
+		if x, ok := v.(int8); ok {
+			return strconv.AppendInt(b, int64(x), 10), true
+		}
+	case encFloat64:
+		if x, ok := v.(float64); ok {
+			return appendJSONFloat(b, x, 64), true
+		}
+	case encFloat32:
+		if x, ok := v.(float32); ok {
+			return appendJSONFloat(b, float64(x), 32), true
+		}
+	case encBool:
+		if x, ok := v.(bool); ok {
+			return strconv.AppendBool(b, x), true
+		}
 	case encBytes:
-		x, ok := v.([]byte)
-		return appendJSONBytes(b, x), ok
+		if x, ok := v.([]byte); ok && x != nil {
+			return appendJSONBytes(b, x), true
+		}
 	case encTimestamp:
-		t, ok := v.(time.Time)
-		return strconv.AppendInt(b, connectors.TimestampToMillis(t), 10), ok
+		if t, ok := v.(time.Time); ok {
+			return strconv.AppendInt(b, connectors.TimestampToMillis(t), 10), true
+		}
 	case encDate:
-		t, ok := v.(time.Time)
-		if !ok {
-			return b, false
+		if t, ok := v.(time.Time); ok {
+			d, err := connectors.DateToDays(t)
+			return strconv.AppendInt(b, int64(d), 10), err == nil
 		}
-		d, err := connectors.DateToDays(t)
-		return strconv.AppendInt(b, int64(d), 10), err == nil
 	case encTime:
-		t, ok := v.(time.Time)
-		if !ok {
-			return b, false
+		if t, ok := v.(time.Time); ok {
+			ms, err := connectors.TimeToMillis(t)
+			return strconv.AppendInt(b, int64(ms), 10), err == nil
 		}
-		ms, err := connectors.TimeToMillis(t)
-		return strconv.AppendInt(b, int64(ms), 10), err == nil
 	case encStruct:
-		st, ok := v.(*connectors.Struct)
-		if !ok || st.Schema() != n.schema && !st.Schema().Equal(n.schema) {
-			return b, false
-		}
-		b = append(b, '{')
-		for i := range n.fields {
-			f := &n.fields[i]
-			b = append(b, f.prefix...)
-			if b, ok = c.encode(b, f.node, st.GetFieldWithoutDefault(f.field)); !ok {
+		if st, ok := v.(*connectors.Struct); ok && st != nil {
+			if st.Schema() != n.schema && !st.Schema().Equal(n.schema) {
 				return b, false
 			}
+			b = append(b, '{')
+			for i := range n.fields {
+				f := &n.fields[i]
+				b = append(b, f.prefix...)
+				if b, ok = c.encode(b, f.node, st.GetFieldWithoutDefault(f.field)); !ok {
+					return b, false
+				}
+			}
+			return append(b, '}'), true
 		}
-		return append(b, '}'), true
 	case encArray:
-		x, ok := v.([]any)
-		if !ok {
-			return b, false
+		if x, ok := v.([]any); ok && x != nil {
+			return c.encodeArray(b, n.elem, x)
 		}
-		return c.encodeArray(b, n.elem, x)
 	case encStringMap:
-		if m, ok := v.(map[string]any); ok {
+		if m, ok := v.(map[string]any); ok && m != nil {
 			return c.encodeStringMap(b, n.elem, m)
 		}
 	case encSchemaless:
@@ -307,13 +310,34 @@ func (c *JSONConverter) encode(b []byte, n *encNode, v any) ([]byte, bool) {
 		case float64:
 			return appendJSONFloat(b, x, 64), true
 		case []any:
-			return c.encodeArray(b, n, x)
+			if x != nil {
+				return c.encodeArray(b, n, x)
+			}
 		case map[string]any:
-			return c.encodeStringMap(b, n, x)
+			if x != nil {
+				return c.encodeStringMap(b, n, x)
+			}
 		}
 	}
-	b, err := c.appendValue(b, n.schema, v, nil)
-	return b, err == nil
+	if connectors.IsNull(v) {
+		switch {
+		case n.schema == nil:
+			return append(b, "null"...), true
+		case n.def != nil && c.replaceNull:
+			return c.encode(b, n, n.def)
+		case n.optional:
+			return append(b, "null"...), true
+		}
+		return b, false
+	}
+	switch n.kind {
+	case encGeneric, encSchemaless, encStringMap:
+		// Written apart and copied, so that b does not escape through
+		// appendValue.
+		w, err := c.appendValue(nil, n.schema, v, nil)
+		return append(b, w...), err == nil
+	}
+	return b, false // a value of the wrong type
 }
 
 func (c *JSONConverter) encodeArray(b []byte, elem *encNode, x []any) ([]byte, bool) {
