@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -36,9 +37,10 @@ type procCluster struct {
 // clusterProc is one worker process; it keeps its port across restarts.
 type clusterProc struct {
 	*workerProc
-	port int
-	id   string // worker id, 127.0.0.1:port
-	dead bool   // killed, not restarted
+	port  int
+	id    string   // worker id, 127.0.0.1:port
+	dead  bool     // killed, not restarted
+	files []string // connector files on the command line
 }
 
 func newProcCluster(t testing.TB, extra ...string) *procCluster {
@@ -71,7 +73,7 @@ func (c *procCluster) add() *clusterProc {
 func (c *procCluster) start(p *clusterProc) {
 	c.t.Helper()
 	url := "http://" + p.id
-	args := []string{"--set", "listeners=" + url, "--log-level", "info"}
+	args := append([]string{"--set", "listeners=" + url, "--log-level", "info"}, p.files...)
 	for _, s := range c.extra {
 		args = append(args, "--set", s)
 	}
@@ -442,4 +444,25 @@ func TestClusterScaleOut(t *testing.T) {
 		t.Errorf("%d tasks moved; six tasks over four workers moves one or two", moved)
 	}
 	t.Logf("placement before %v, after %v", before, after)
+}
+
+// TestClusterConnectorFiles starts a second worker with a connector file
+// on its command line: not the leader, it hands the config to the leader,
+// and the connector runs in the cluster.
+func TestClusterConnectorFiles(t *testing.T) {
+	c := newProcCluster(t)
+	first := c.add()
+	file := filepath.Join(t.TempDir(), "sink.properties")
+	os.WriteFile(file, []byte("name=from-file\nconnector.class=FileStreamSink\ntopics=t\nfile="+filepath.Join(t.TempDir(), "out")+"\n"), 0o644)
+	port := freePort(t)
+	second := &clusterProc{port: port, id: fmt.Sprintf("127.0.0.1:%d", port), files: []string{file}}
+	c.workers = append(c.workers, second)
+	c.start(second)
+	waitRunning(t, first, "from-file", 1, 30*time.Second, nil)
+	if !strings.Contains(second.log.String(), `msg="connector from file"`) {
+		t.Errorf("the second worker did not report the connector from its file:\n%s", second.log.String())
+	}
+	if !regexp.MustCompile(`msg="connector config written".* connector=from-file`).MatchString(first.log.String()) {
+		t.Errorf("the leader did not write the config:\n%s", first.log.String())
+	}
 }

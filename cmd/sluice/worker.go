@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -238,7 +240,7 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 
 	for _, cc := range connectorConfigs {
 		rctx, cancel := context.WithTimeout(ctx, rest.DefaultRequestTimeout)
-		_, created, err := w.Herder().PutConnectorConfig(rctx, cc.name, cc.config)
+		created, err := putConnectorConfig(rctx, w.Herder(), cc.name, cc.config)
 		cancel()
 		if err != nil {
 			log.Error("could not create connector", "file", cc.file, "connector", cc.name, "err", err)
@@ -259,6 +261,40 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// putConnectorConfig creates or updates a connector from a file: on this
+// worker if it leads the cluster, else through the leader's REST API (as
+// PUT /connectors/{c}/config would be forwarded).
+func putConnectorConfig(ctx context.Context, h *runtime.Herder, name string, config map[string]string) (bool, error) {
+	_, created, err := h.PutConnectorConfig(ctx, name, config)
+	var rd *runtime.RedirectError
+	if !errors.As(err, &rd) {
+		return created, err
+	}
+	body, err := json.Marshal(config)
+	if err != nil {
+		return false, err
+	}
+	u := strings.TrimRight(rd.URL, "/") + "/connectors/" + url.PathEscape(name) + "/config?forward=true"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, bytes.NewReader(body))
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false, fmt.Errorf("forward to the leader at %s: %w", rd.URL, err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	switch resp.StatusCode {
+	case http.StatusCreated:
+		return true, nil
+	case http.StatusOK:
+		return false, nil
+	}
+	return false, fmt.Errorf("the leader at %s answered %d: %s", rd.URL, resp.StatusCode, msg)
 }
 
 // loadWorkerConfig reads the worker file and applies --set.
