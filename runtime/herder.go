@@ -165,6 +165,7 @@ func (h *herder) start(ctx context.Context) error {
 	h.member = newMember(cl.adminCl, h, memberConfig{
 		group:       h.cfg.GroupID,
 		url:         h.url,
+		instanceID:  h.workerID,
 		protocols:   assign.Protocols(h.cfg.ConnectProtocol),
 		session:     h.cfg.SessionTimeout,
 		heartbeat:   h.cfg.HeartbeatInterval,

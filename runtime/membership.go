@@ -38,6 +38,13 @@ import (
 // is assigned once it has read the config topic as far as the assignment
 // was made at.
 //
+// Each worker joins as a static member (KIP-345) whose instance id is its
+// worker id: a worker restarted after a crash takes its place in the group
+// at once, instead of waiting for the dead member's session to expire
+// (and gets its work back: the assignor gives a returning URL what it
+// had). A worker that dies and does not come back is expired after the
+// session timeout as any member.
+//
 // No zombies: a member that the coordinator no longer knows
 // (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION) stops everything at once. A
 // member that cannot reach the coordinator stops everything when
@@ -87,6 +94,7 @@ type member struct {
 type memberConfig struct {
 	group                         string
 	url                           string
+	instanceID                    string // group.instance.id (KIP-345): the worker id
 	protocols                     []assign.Protocol
 	session, heartbeat, rebalance time.Duration
 	maxDelay                      time.Duration // scheduled.rebalance.max.delay.ms
@@ -247,7 +255,7 @@ func (m *member) ownerURL(it assign.Item) (string, bool) {
 // leader calls it right before writing to the config topic.
 func (m *member) fence(ctx context.Context, v memberView) error {
 	req := kmsg.NewPtrHeartbeatRequest()
-	req.Group, req.Generation, req.MemberID = m.cfg.group, v.generation, v.memberID
+	req.Group, req.Generation, req.MemberID, req.InstanceID = m.cfg.group, v.generation, v.memberID, m.instance()
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.heartbeat)
 	defer cancel()
 	resp, err := req.RequestWith(ctx, m.cl)
@@ -285,6 +293,14 @@ func (m *member) run() {
 			return
 		}
 	}
+}
+
+// instance returns the group instance id, or nil.
+func (m *member) instance() *string {
+	if m.cfg.instanceID == "" {
+		return nil
+	}
+	return &m.cfg.instanceID
 }
 
 // failed logs a failed request: the first of a streak as a warning, the
@@ -377,6 +393,7 @@ func (m *member) joinAndSync() error {
 	req.SessionTimeoutMillis = int32(m.cfg.session.Milliseconds())
 	req.RebalanceTimeoutMillis = int32(m.cfg.rebalance.Milliseconds())
 	req.ProtocolType = assign.ProtocolType
+	req.InstanceID = m.instance()
 	var resp *kmsg.JoinGroupResponse
 	for {
 		req.MemberID = m.memberID
@@ -405,6 +422,11 @@ func (m *member) joinAndSync() error {
 			continue
 		case errors.Is(err, kerr.RebalanceInProgress):
 			continue
+		case errors.Is(err, kerr.FencedInstanceID):
+			m.log.Error("another worker joined the group with this worker's id (rest.advertised.host.name and port must differ between workers)",
+				"instance_id", m.cfg.instanceID)
+			m.lose("fenced by another worker with the same id", err)
+			return err
 		case errors.Is(err, kerr.InconsistentGroupProtocol), errors.Is(err, kerr.InvalidSessionTimeout), errors.Is(err, kerr.GroupMaxSizeReached):
 			m.log.Error("the group coordinator refused this worker", "group", m.cfg.group, "err", err)
 			return err
@@ -438,7 +460,7 @@ func (m *member) joinAndSync() error {
 
 	var assignments []kmsg.SyncGroupRequestGroupAssignment
 	var owners map[assign.Item]string
-	if leader {
+	if leader && !resp.SkipAssignment { // KIP-814: a static leader rejoining a stable group keeps the assignments
 		assignments, owners = m.lead(resp, proto, downgrade)
 		if downgrade {
 			time.AfterFunc(m.cfg.stopBudget, m.requestRejoin)
@@ -446,7 +468,7 @@ func (m *member) joinAndSync() error {
 	}
 
 	sreq := kmsg.NewPtrSyncGroupRequest()
-	sreq.Group, sreq.Generation, sreq.MemberID = m.cfg.group, m.generation, m.memberID
+	sreq.Group, sreq.Generation, sreq.MemberID, sreq.InstanceID = m.cfg.group, m.generation, m.memberID, m.instance()
 	sreq.ProtocolType, sreq.Protocol = kmsg.StringPtr(assign.ProtocolType), kmsg.StringPtr(proto.Name())
 	sreq.GroupAssignment = assignments
 	ctx, cancel := context.WithTimeout(m.ctx, m.cfg.rebalance+m.cfg.session)
@@ -464,7 +486,7 @@ func (m *member) joinAndSync() error {
 		m.lastAlive = sent
 	case errors.Is(err, kerr.RebalanceInProgress):
 		return err
-	case errors.Is(err, kerr.UnknownMemberID), errors.Is(err, kerr.IllegalGeneration):
+	case errors.Is(err, kerr.UnknownMemberID), errors.Is(err, kerr.IllegalGeneration), errors.Is(err, kerr.FencedInstanceID):
 		if errors.Is(err, kerr.UnknownMemberID) {
 			m.memberID = ""
 		}
@@ -698,7 +720,7 @@ func (m *member) stable() error {
 
 func (m *member) heartbeat() error {
 	req := kmsg.NewPtrHeartbeatRequest()
-	req.Group, req.Generation, req.MemberID = m.cfg.group, m.generation, m.memberID
+	req.Group, req.Generation, req.MemberID, req.InstanceID = m.cfg.group, m.generation, m.memberID, m.instance()
 	ctx, cancel := context.WithTimeout(m.ctx, max(m.cfg.heartbeat, time.Second))
 	defer cancel()
 	resp, err := req.RequestWith(ctx, m.cl)
@@ -717,7 +739,7 @@ func (m *member) leave(ctx context.Context) {
 	req := kmsg.NewPtrLeaveGroupRequest()
 	req.Group, req.MemberID = m.cfg.group, m.memberID
 	lm := kmsg.NewLeaveGroupRequestMember()
-	lm.MemberID = m.memberID
+	lm.MemberID, lm.InstanceID = m.memberID, m.instance()
 	lm.Reason = kmsg.StringPtr("the worker is shutting down")
 	req.Members = append(req.Members, lm)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)

@@ -328,6 +328,26 @@ func TestClusterProcesses(t *testing.T) {
 	})
 	t.Logf("tasks of the killed worker running elsewhere after %v", time.Since(start).Round(time.Millisecond))
 	waitDistinct(t, out, tasks*iterations, 90*time.Second)
+
+	// Started again on its address, it takes its place in the group at
+	// once (static membership) and gets work back.
+	c.start(victim)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var on []string
+		for _, name := range []string{"orders", "orders-sink"} {
+			st, _ := c.workers[0].status(name)
+			_, ws := running(st)
+			on = append(on, ws...)
+		}
+		if slices.Contains(on, victim.id) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing on the restarted worker %s: tasks on %v", victim.id, on)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // TestClusterRollingRestart restarts each of three workers in turn
