@@ -16,11 +16,24 @@ import "fmt"
 // NewStruct does, if schema is not a STRUCT schema, or if len(values) is
 // not the number of fields.
 func NewStructUnchecked(schema *Schema, values []any) *Struct {
+	st := new(Struct)
+	InitStructUnchecked(st, schema, values)
+	return st
+}
+
+// InitStructUnchecked makes the zero Struct *st what NewStructUnchecked
+// returns, for decoders that allocate the Structs of a record together
+// (make([]Struct, n)) rather than one by one. The same rules apply. It
+// panics if st was already initialised: a Struct in use must not change.
+func InitStructUnchecked(st *Struct, schema *Schema, values []any) {
 	if schema == nil || schema.typ != TypeStruct {
 		panic(fmt.Errorf("%w: Not a struct schema: %v", ErrSchema, schema))
 	}
 	if len(values) != len(schema.fields) {
 		panic(fmt.Errorf("%w: %d values for a struct of %d fields", ErrSchema, len(values), len(schema.fields)))
 	}
-	return &Struct{schema: schema, values: values}
+	if st.schema != nil {
+		panic(fmt.Errorf("%w: InitStructUnchecked on a Struct in use", ErrSchema))
+	}
+	st.schema, st.values = schema, values
 }

@@ -19,10 +19,18 @@ func TestNewStructUnchecked(t *testing.T) {
 	if err := st.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	structs := make([]Struct, 2)
+	for i := range structs {
+		InitStructUnchecked(&structs[i], s, []any{int32(i), "x"})
+	}
+	if v, _ := structs[1].Get("id"); v != int32(1) || structs[0].Validate() != nil {
+		t.Fatalf("InitStructUnchecked = %v", &structs[1])
+	}
 	for name, f := range map[string]func(){
 		"not a struct":   func() { NewStructUnchecked(Int32Schema, nil) },
 		"nil schema":     func() { NewStructUnchecked(nil, nil) },
 		"too few values": func() { NewStructUnchecked(s, []any{int32(1)}) },
+		"in use":         func() { InitStructUnchecked(st, s, []any{int32(1), nil}) },
 	} {
 		func() {
 			defer func() {

@@ -3,6 +3,8 @@ package convert
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"syscall"
 	"testing"
@@ -28,14 +30,18 @@ import (
 // converter (-cpuprofile).
 var noBaseline = flag.Bool("nobaseline", false, "skip the encoding/json baseline in the converter benchmarks")
 
-// benchRecord is one record shape: a schema, a value, and the equivalent
-// Go map for the encoding/json baseline (schema and payload).
+// benchRecord is one record shape: a schema and benchVariants values of
+// it, varied as a connector varies them (so that per-field caches see
+// realistic repetition).
 type benchRecord struct {
 	name    string
 	schemas bool
 	schema  *c.Schema
-	value   any
+	value   any   // values[0]
+	values  []any // benchVariants of them
 }
+
+const benchVariants = 1024
 
 // benchOrderSchema is a datagen-like record (orders/users/pageviews
 // quickstarts, merged): strings, ints, a timestamp, a double, a nested
@@ -57,15 +63,29 @@ var benchOrderSchema = func() *c.Schema {
 		MustBuild()
 }()
 
-func benchOrder(tb testing.TB) *c.Struct {
+// benchOrders returns values as datagen's quickstarts draw them: item
+// Item_1..999, city and state from 81 each, user and region from 9,
+// gender from 3, times from a year.
+func benchOrders(tb testing.TB) []any {
+	rng := rand.New(rand.NewPCG(1, 1))
 	s := benchOrderSchema
-	addr := mustStruct(tb, s.Fields()[8].Schema(), "City_84", "State_37", int64(72914))
-	return mustStruct(tb, s, c.TimestampFromMillis(1503153618445), int32(1407), "Item_469", 4.6523452332,
-		"User_7", "Region_3", "FEMALE", int64(1491), addr, nil)
+	genders := []string{"MALE", "FEMALE", "OTHER"}
+	out := make([]any, benchVariants)
+	for i := range out {
+		addr := mustStruct(tb, s.Fields()[8].Schema(), fmt.Sprintf("City_%d%d", 1+rng.IntN(9), 1+rng.IntN(9)),
+			fmt.Sprintf("State_%d%d", 1+rng.IntN(9), 1+rng.IntN(9)), 10000+rng.Int64N(90000))
+		out[i] = mustStruct(tb, s, c.TimestampFromMillis(1487715775521+rng.Int64N(31557589079)), int32(i),
+			fmt.Sprintf("Item_%d", 1+rng.IntN(999)), 0.1+rng.Float64()*9.9,
+			fmt.Sprintf("User_%d", 1+rng.IntN(9)), fmt.Sprintf("Region_%d", 1+rng.IntN(9)), genders[rng.IntN(3)],
+			int64(1+10*i), addr, nil)
+	}
+	return out
 }
 
-// benchDebezium is a Debezium change event (an insert), with schemas.
-func benchDebezium(tb testing.TB) (*c.Schema, any) {
+// benchDebezium returns Debezium change events (inserts and updates of a
+// customers table), with schemas: rows vary, the source block mostly
+// does not.
+func benchDebezium(tb testing.TB) (*c.Schema, []any) {
 	row := c.StructSchema().Name("dbserver1.inventory.customers.Value").Optional().
 		Field("id", c.Int32Schema).Field("first_name", c.StringSchema).Field("last_name", c.StringSchema).
 		Field("email", c.StringSchema).Field("created", c.OptionalInt64Schema).MustBuild()
@@ -82,21 +102,37 @@ func benchDebezium(tb testing.TB) (*c.Schema, any) {
 	env := c.StructSchema().Name("dbserver1.inventory.customers.Envelope").Version(1).
 		Field("before", row).Field("after", row).Field("source", src).
 		Field("op", c.StringSchema).Field("ts_ms", c.OptionalInt64Schema).Field("transaction", block).MustBuild()
-	v := mustStruct(tb, env,
-		nil,
-		mustStruct(tb, row, int32(1004), "Anne", "Kretchmar", "annek@noanswer.org", int64(1486500577000)),
-		mustStruct(tb, src, "2.5.0.Final", "postgresql", "dbserver1", int64(1486500577000), "false", "inventory",
-			`["24023119","24023128"]`, "public", "customers", int64(555), int64(24023128)),
-		"c", int64(1486500577691), nil)
-	return env, v
+	rng := rand.New(rand.NewPCG(2, 2))
+	first := []string{"Anne", "Sally", "George", "Edward", "Aditya", "Mei", "Olu", "Ingrid"}
+	last := []string{"Kretchmar", "Thomas", "Bailey", "Walker", "Rao", "Chen", "Adeyemi", "Larsen"}
+	out := make([]any, benchVariants)
+	lsn := int64(24023128)
+	for i := range out {
+		f, l := first[rng.IntN(len(first))], last[rng.IntN(len(last))]
+		ts := 1486500577000 + int64(i)*37
+		after := mustStruct(tb, row, int32(1001+i), f, l, fmt.Sprintf("%s.%s%d@example.com", f, l, i), ts-rng.Int64N(1e9))
+		var before any
+		op := "c"
+		if i%4 == 3 {
+			op = "u"
+			before = mustStruct(tb, row, int32(1001+i), f, l, fmt.Sprintf("%s%d@example.org", f, i), ts-rng.Int64N(1e9))
+		}
+		lsn += 1 + rng.Int64N(500)
+		out[i] = mustStruct(tb, env, before, after,
+			mustStruct(tb, src, "2.5.0.Final", "postgresql", "dbserver1", ts, "false", "inventory",
+				fmt.Sprintf(`["%d","%d"]`, lsn-100, lsn), "public", "customers", int64(555+i/8), lsn),
+			op, ts+7, nil)
+	}
+	return env, out
 }
 
 func benchRecords(tb testing.TB) []benchRecord {
-	dbzSchema, dbzValue := benchDebezium(tb)
+	dbzSchema, dbz := benchDebezium(tb)
+	orders := benchOrders(tb)
 	return []benchRecord{
-		{name: "datagen/schemas=true", schemas: true, schema: benchOrderSchema, value: benchOrder(tb)},
-		{name: "datagen/schemas=false", schemas: false, schema: benchOrderSchema, value: benchOrder(tb)},
-		{name: "debezium/schemas=true", schemas: true, schema: dbzSchema, value: dbzValue},
+		{name: "datagen/schemas=true", schemas: true, schema: benchOrderSchema, value: orders[0], values: orders},
+		{name: "datagen/schemas=false", schemas: false, schema: benchOrderSchema, value: orders[0], values: orders},
+		{name: "debezium/schemas=true", schemas: true, schema: dbzSchema, value: dbz[0], values: dbz},
 	}
 }
 
@@ -107,19 +143,24 @@ func (r benchRecord) conv(tb testing.TB) *JSONConverter {
 	return jsonConv(tb, "schemas.enable", "false")
 }
 
-// goMap returns the record as the generic Go value encoding/json would
-// marshal to (nearly) the same JSON: the bytes FromConnect writes, parsed
-// by encoding/json into map[string]any and []any.
-func (r benchRecord) goMap(tb testing.TB) (any, []byte) {
-	b, err := r.conv(tb).FromConnect("t", r.schema, r.value)
-	if err != nil {
-		tb.Fatal(err)
+// goMaps returns, for each value, the bytes FromConnect writes and the
+// generic Go value encoding/json reads from them (map[string]any, []any),
+// which marshals to nearly the same JSON.
+func (r benchRecord) goMaps(tb testing.TB) ([]any, [][]byte) {
+	conv := r.conv(tb)
+	maps := make([]any, len(r.values))
+	data := make([][]byte, len(r.values))
+	for i, v := range r.values {
+		b, err := conv.FromConnect("t", r.schema, v)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &maps[i]); err != nil {
+			tb.Fatal(err)
+		}
+		data[i] = b
 	}
-	var m any
-	if err := json.Unmarshal(b, &m); err != nil {
-		tb.Fatal(err)
-	}
-	return m, b
+	return maps, data
 }
 
 // cpuTime returns the CPU time the process has used (all threads, GC
@@ -134,12 +175,12 @@ func cpuTime() time.Duration {
 
 // measure runs the benchmark's own loop, f, b.N times and reports its CPU
 // time per op as cpu-ns/op. It returns that figure.
-func measure(b *testing.B, f func()) float64 {
+func measure(b *testing.B, f func(i int)) float64 {
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := cpuTime()
-	for range b.N {
-		f()
+	for i := range b.N {
+		f(i % benchVariants)
 	}
 	cpu := float64(cpuTime()-start) / float64(b.N)
 	b.StopTimer()
@@ -151,7 +192,7 @@ func measure(b *testing.B, f func()) float64 {
 // and reports it next to the benchmark's own figures: encjson-ns/op,
 // encjson-allocs/op, ratio (ns/op ÷ encjson-ns/op) and cpu-ratio (the
 // same from CPU time, steadier on a busy machine).
-func baseline(b *testing.B, cpu float64, f func()) {
+func baseline(b *testing.B, cpu float64, f func(i int)) {
 	if *noBaseline {
 		return
 	}
@@ -159,8 +200,8 @@ func baseline(b *testing.B, cpu float64, f func()) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start, startCPU := time.Now(), cpuTime()
-	for range b.N {
-		f()
+	for i := range b.N {
+		f(i % benchVariants)
 	}
 	d, dCPU := time.Since(start), cpuTime()-startCPU
 	runtime.ReadMemStats(&after)
@@ -177,15 +218,15 @@ func BenchmarkFromConnect(b *testing.B) {
 	for _, r := range benchRecords(b) {
 		b.Run(r.name, func(b *testing.B) {
 			conv := r.conv(b)
-			m, out := r.goMap(b)
-			b.SetBytes(int64(len(out)))
-			cpu := measure(b, func() {
-				if _, err := conv.FromConnect("t", r.schema, r.value); err != nil {
+			maps, data := r.goMaps(b)
+			b.SetBytes(int64(len(data[0])))
+			cpu := measure(b, func(i int) {
+				if _, err := conv.FromConnect("t", r.schema, r.values[i]); err != nil {
 					b.Fatal(err)
 				}
 			})
-			baseline(b, cpu, func() {
-				if _, err := json.Marshal(m); err != nil {
+			baseline(b, cpu, func(i int) {
+				if _, err := json.Marshal(maps[i]); err != nil {
 					b.Fatal(err)
 				}
 			})
@@ -200,16 +241,16 @@ func BenchmarkToConnect(b *testing.B) {
 	for _, r := range benchRecords(b) {
 		b.Run(r.name, func(b *testing.B) {
 			conv := r.conv(b)
-			_, data := r.goMap(b)
-			b.SetBytes(int64(len(data)))
-			cpu := measure(b, func() {
-				if _, _, err := conv.ToConnect("t", data); err != nil {
+			_, data := r.goMaps(b)
+			b.SetBytes(int64(len(data[0])))
+			cpu := measure(b, func(i int) {
+				if _, _, err := conv.ToConnect("t", data[i]); err != nil {
 					b.Fatal(err)
 				}
 			})
-			baseline(b, cpu, func() {
+			baseline(b, cpu, func(i int) {
 				var m map[string]any
-				if err := json.Unmarshal(data, &m); err != nil {
+				if err := json.Unmarshal(data[i], &m); err != nil {
 					b.Fatal(err)
 				}
 			})

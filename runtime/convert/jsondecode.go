@@ -2,6 +2,7 @@ package convert
 
 import (
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"sync/atomic"
 	"unicode/utf8"
@@ -66,14 +67,19 @@ type decNode struct {
 	index    map[string]int // decStruct: field index by name
 	elem     *decNode       // decArray elements, decStringMap values
 	// slots counts the field values of this struct and of the structs
-	// nested in it directly (not through arrays or maps): what one
-	// record's slab needs.
-	slots int
+	// nested in it directly (not through arrays or maps), and structs
+	// those structs: what one record's slabs need.
+	slots, structs int
+	// strings are the values a decString field had lately.
+	strings *strCache
 }
 
 type decField struct {
 	name string
-	node *decNode
+	// member is `"name":` when name needs no escaping: the member as
+	// Kafka writes it, matched as bytes.
+	member string
+	node   *decNode
 }
 
 // schemalessDec reads values without a schema.
@@ -130,15 +136,21 @@ func compileDec(s *connectors.Schema) *decNode {
 		n.kind = decBool
 	case connectors.TypeString:
 		n.kind = decString
+		n.strings = new(strCache)
 	case connectors.TypeStruct:
 		n.kind = decStruct
 		n.index = make(map[string]int, len(s.Fields()))
-		n.slots = len(s.Fields())
+		n.slots, n.structs = len(s.Fields()), 1
 		for i, f := range s.Fields() {
 			fn := compileDec(f.Schema())
-			n.fields = append(n.fields, decField{name: f.Name(), node: fn})
+			df := decField{name: f.Name(), node: fn}
+			if q := appendJSONString(nil, f.Name()); string(q[1:len(q)-1]) == f.Name() {
+				df.member = string(q) + ":"
+			}
+			n.fields = append(n.fields, df)
 			n.index[f.Name()] = i
 			n.slots += fn.slots
+			n.structs += fn.structs
 		}
 	case connectors.TypeArray:
 		n.kind = decArray
@@ -172,9 +184,10 @@ type decoder struct {
 	// arena backs the strings read: one allocation per record instead of
 	// one per string (see keep).
 	arena []byte
-	// slab backs the field values of the record's nested structs (see
-	// take).
-	slab []any
+	// slab backs the field values of the record's nested structs, and
+	// structs the Structs (see take and newStruct).
+	slab    []any
+	structs []connectors.Struct
 }
 
 // toConnectFast is ToConnect's fast path for non-nil data; ok is false
@@ -232,8 +245,9 @@ func (c *JSONConverter) toConnectFast(data []byte) (_ *connectors.Schema, _ any,
 	if !d.lit(`"payload"`) || !d.colon() {
 		return nil, nil, false
 	}
-	if dec.slots > 0 {
+	if dec.structs > 0 {
 		d.slab = make([]any, dec.slots)
+		d.structs = make([]connectors.Struct, dec.structs)
 	}
 	v, ok := d.decode(dec)
 	if !ok {
@@ -403,6 +417,14 @@ func (d *decoder) decode(n *decNode) (any, bool) {
 		if ch != '"' {
 			return nil, false
 		}
+		if raw, ok := d.plainString(); ok {
+			start := d.i + 1
+			d.i += len(raw) + 2
+			if v, ok := n.strings.get(raw); ok {
+				return v, true
+			}
+			return n.strings.add(raw, d.keep(raw, start)), true
+		}
 		return d.strValue()
 	case decTimestamp, decDate, decTime:
 		text, integral, ok := d.scanNumber()
@@ -554,23 +576,25 @@ func (d *decoder) decodeStruct(n *decNode) (any, bool) {
 				return nil, false
 			}
 			idx := -1
-			if key, ok := d.simpleKey(); ok {
-				if next < len(n.fields) && string(key) == n.fields[next].name {
-					idx = next
-				} else if i, ok := n.index[string(key)]; ok {
-					idx = i
-				}
+			if next < len(n.fields) && n.fields[next].member != "" && d.lit(n.fields[next].member) {
+				idx = next // `"name":` as Kafka writes it
 			} else {
-				key, err := d.str()
-				if err != nil {
+				if key, ok := d.simpleKey(); ok {
+					if i, ok := n.index[string(key)]; ok {
+						idx = i
+					}
+				} else {
+					key, err := d.str()
+					if err != nil {
+						return nil, false
+					}
+					if i, ok := n.index[key]; ok {
+						idx = i
+					}
+				}
+				if !d.colon() {
 					return nil, false
 				}
-				if i, ok := n.index[key]; ok {
-					idx = i
-				}
-			}
-			if !d.colon() {
-				return nil, false
 			}
 			if idx < 0 {
 				// Not a field: parsed (it must be valid JSON) and dropped.
@@ -613,7 +637,13 @@ func (d *decoder) decodeStruct(n *decNode) (any, bool) {
 		}
 		vals[i] = v
 	}
-	return connectors.NewStructUnchecked(n.schema, vals), true
+	if len(d.structs) == 0 {
+		return connectors.NewStructUnchecked(n.schema, vals), true
+	}
+	st := &d.structs[0]
+	d.structs = d.structs[1:]
+	connectors.InitStructUnchecked(st, n.schema, vals)
+	return st, true
 }
 
 func (d *decoder) decodeArray(elem *decNode) (any, bool) {
@@ -687,8 +717,7 @@ func (d *decoder) take(n int) []any {
 	return v
 }
 
-// strValue reads a string value as str does. Strings without escapes
-// (nearly all) are copied to the record's arena.
+// strValue reads a string value as str does, into the record's arena.
 func (d *decoder) strValue() (string, bool) {
 	data := d.data
 	start := d.i + 1
@@ -707,25 +736,52 @@ func (d *decoder) strValue() (string, bool) {
 		d.i = j + 1
 		return d.keep(data[start:j], start), true
 	}
-	s, err := d.str() // escapes, control characters, invalid UTF-8
-	return s, err == nil
+	if j == len(data) || data[j] != '\\' {
+		s, err := d.str() // control characters, invalid UTF-8
+		return s, err == nil
+	}
+	// Escapes: unescaped into the arena, which has room for them (the
+	// decoded bytes are no more than the bytes read).
+	d.reserve(start)
+	at := len(d.arena)
+	d.arena = append(d.arena, data[start:j]...)
+	d.i = j
+	var err error
+	if d.arena, err = d.unescape(d.arena); err != nil {
+		return "", false
+	}
+	out := d.arena[at:]
+	if !utf8.Valid(out) {
+		return validUTF8(out), true
+	}
+	if len(out) == 0 {
+		return "", true
+	}
+	return unsafe.String(&out[0], len(out)), true
 }
 
 // keep returns raw, which starts at from in the input, as a string in the
-// arena. The arena is allocated at the first string with room for the rest
-// of the input, which bounds all the strings still to come; its bytes are
-// never written again once a string refers to them, so the strings are
-// immutable as Go requires.
+// arena.
 func (d *decoder) keep(raw []byte, from int) string {
 	if len(raw) == 0 {
 		return ""
 	}
-	if cap(d.arena)-len(d.arena) < len(raw) {
-		d.arena = make([]byte, 0, len(d.data)-from)
-	}
+	d.reserve(from)
 	at := len(d.arena)
 	d.arena = append(d.arena, raw...)
 	return unsafe.String(&d.arena[at], len(raw))
+}
+
+// reserve makes room in the arena for the strings of the input from from
+// on. The arena is allocated at the first string with room for the rest
+// of the input, which bounds all the strings still to come, so it is
+// allocated once per record. Its bytes are never written again once a
+// string refers to them (appends only write past the end), so the strings
+// are immutable as Go requires.
+func (d *decoder) reserve(from int) {
+	if cap(d.arena)-len(d.arena) < len(d.data)-from {
+		d.arena = make([]byte, 0, len(d.data)-from)
+	}
 }
 
 // intern returns b as a string, shared with earlier calls for the same
@@ -743,4 +799,91 @@ func (c *JSONConverter) intern(b []byte) string {
 	s := string(b)
 	slot.Store(&s)
 	return s
+}
+
+// strCache remembers, for one string field, values it had lately, boxed,
+// so that a value repeated record after record (Debezium's source block,
+// enum-like fields) is neither copied nor boxed again: a hit allocates
+// nothing. Storing a value costs allocations, so misses are stored only
+// while a sample of lookups shows that at least half of them hit (and
+// one in 16 otherwise, to notice when values start repeating). Safe for
+// concurrent use: slots hold immutable entries, and the statistics are
+// sampled atomics.
+type strCache struct {
+	slots [strCacheSlots]atomic.Pointer[strEntry]
+	_     [64]byte // the statistics change, the slots seldom
+	// sampled counts sampled lookups, hits those that hit; both are
+	// halved when sampled reaches strCacheWindow.
+	sampled, hits atomic.Uint32
+}
+
+const (
+	strCacheSlots  = 16
+	strCacheMaxLen = 64 // longer values are not cached
+	strCacheWindow = 256
+)
+
+type strEntry struct {
+	s string
+	v any // s, boxed
+}
+
+// plainString returns the content of the string at d.i if it has no
+// escapes or control characters and is ASCII (so str would return it as
+// is), without consuming it.
+func (d *decoder) plainString() ([]byte, bool) {
+	data := d.data
+	for j := d.i + 1; j < len(data); j++ {
+		switch ch := data[j]; {
+		case ch == '"':
+			return data[d.i+1 : j], true
+		case ch == '\\' || ch < 0x20 || ch >= utf8.RuneSelf:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// hash is FNV-1a.
+func hash(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, ch := range b {
+		h = (h ^ uint32(ch)) * 16777619
+	}
+	return h
+}
+
+// get returns the cached boxed value of raw, if any.
+func (c *strCache) get(raw []byte) (any, bool) {
+	if len(raw) > strCacheMaxLen {
+		return nil, false
+	}
+	e := c.slots[hash(raw)%strCacheSlots].Load()
+	hit := e != nil && e.s == string(raw)
+	if rand.Uint32()%16 == 0 {
+		if c.sampled.Add(1) >= strCacheWindow {
+			c.sampled.Store(strCacheWindow / 2)
+			c.hits.Store(c.hits.Load() / 2)
+		}
+		if hit {
+			c.hits.Add(1)
+		}
+	}
+	if hit {
+		return e.v, true
+	}
+	return nil, false
+}
+
+// add returns s (the string of raw, which get did not find) boxed, and
+// stores it when misses are worth storing.
+func (c *strCache) add(raw []byte, s string) any {
+	if len(raw) > strCacheMaxLen || c.hits.Load()*2 < c.sampled.Load() && rand.Uint32()%16 != 0 {
+		return s
+	}
+	// A copy, so that the cache does not keep the record's arena.
+	e := &strEntry{s: string(raw)}
+	e.v = e.s
+	c.slots[hash(raw)%strCacheSlots].Store(e)
+	return e.v
 }

@@ -254,22 +254,32 @@ func (r *jsonReader) str() (string, error) {
 		}
 		r.i++
 	}
-	buf := append([]byte(nil), r.data[start:r.i]...)
+	buf, err := r.unescape(append([]byte(nil), r.data[start:r.i]...))
+	if err != nil {
+		return "", err
+	}
+	if utf8.Valid(buf) {
+		return string(buf), nil
+	}
+	return validUTF8(buf), nil
+}
+
+// unescape reads the rest of a string, from r.i (where an escape or a
+// control character was found) to past the closing quote, appending the
+// decoded bytes to buf. They are at most as many as the bytes read.
+func (r *jsonReader) unescape(buf []byte) ([]byte, error) {
 	for r.i < len(r.data) {
 		c := r.data[r.i]
 		switch {
 		case c == '"':
 			r.i++
-			if utf8.Valid(buf) {
-				return string(buf), nil
-			}
-			return validUTF8(buf), nil
+			return buf, nil
 		case c < 0x20:
-			return "", r.errorf("illegal unescaped control character %#02x in a string", c)
+			return nil, r.errorf("illegal unescaped control character %#02x in a string", c)
 		case c == '\\':
 			if r.i+1 >= len(r.data) {
 				r.i++
-				return "", r.errorf("unexpected end of input in a string escape")
+				return nil, r.errorf("unexpected end of input in a string escape")
 			}
 			r.i++
 			switch e := r.data[r.i]; e {
@@ -288,7 +298,7 @@ func (r *jsonReader) str() (string, error) {
 			case 'u':
 				cp, err := r.hex4()
 				if err != nil {
-					return "", err
+					return nil, err
 				}
 				if utf16.IsSurrogate(cp) && r.i+6 < len(r.data) && r.data[r.i+1] == '\\' && r.data[r.i+2] == 'u' {
 					save := r.i
@@ -302,7 +312,7 @@ func (r *jsonReader) str() (string, error) {
 				}
 				buf = utf8.AppendRune(buf, cp)
 			default:
-				return "", r.errorf("unrecognized character escape %q", e)
+				return nil, r.errorf("unrecognized character escape %q", e)
 			}
 			r.i++
 		default:
@@ -310,7 +320,7 @@ func (r *jsonReader) str() (string, error) {
 			r.i++
 		}
 	}
-	return "", r.errorf("unexpected end of input in a string")
+	return nil, r.errorf("unexpected end of input in a string")
 }
 
 // hex4 reads the four hex digits after "\u"; r.i is at 'u' and is left on
