@@ -65,8 +65,10 @@ type JSONConverter struct {
 	lastTo   atomic.Pointer[toEntry]
 	// schemalessEnc writes values without a schema.
 	schemalessEnc *encoder
-	// keys interns the member names of objects read into maps.
-	keys [256]atomic.Pointer[string]
+	// keys interns the member names of objects read into maps;
+	// objectSizes are the sizes of the last such objects, by depth.
+	keys        [256]atomic.Pointer[string]
+	objectSizes [4]atomic.Int32
 }
 
 // NewJSONConverter returns a JSONConverter with Kafka's defaults; call

@@ -673,10 +673,15 @@ func (d *decoder) decodeObject(elem *decNode) (any, bool) {
 	if !d.enterFast() {
 		return nil, false
 	}
-	out := make(map[string]any)
 	if d.empty('}') {
-		return out, true
+		return make(map[string]any), true
 	}
+	// Made at the size the last object at this depth had: objects in a
+	// topic tend to have the same members, and a map that grows costs
+	// more than one made at its size.
+	hint := &d.c.objectSizes[min(d.depth, len(d.c.objectSizes))-1]
+	size := hint.Load()
+	out := make(map[string]any, size)
 	for more := true; more; {
 		d.skipSpace()
 		if d.i >= len(d.data) || d.data[d.i] != '"' {
@@ -698,10 +703,13 @@ func (d *decoder) decodeObject(elem *decNode) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		out[key] = v
+		out[key] = v // a repeated name keeps its last value
 		if more, ok = d.next('}'); !ok {
 			return nil, false
 		}
+	}
+	if n := int32(len(out)); n != size {
+		hint.Store(n)
 	}
 	return out, true
 }

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -280,6 +281,14 @@ func (*SimpleHeaderConverter) Configure(map[string]string) error { return nil }
 
 // FromConnectHeader renders value as a UTF-8 string; null stays null.
 func (*SimpleHeaderConverter) FromConnectHeader(_, _ string, _ *connectors.Schema, value any) ([]byte, error) {
+	switch x := value.(type) { // what headers mostly hold, as FormatValue writes it
+	case int64:
+		return strconv.AppendInt(nil, x, 10), nil
+	case int32:
+		return strconv.AppendInt(nil, int64(x), 10), nil
+	case string:
+		return []byte(x), nil
+	}
 	if connectors.IsNull(value) {
 		return nil, nil
 	}

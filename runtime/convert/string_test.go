@@ -2,6 +2,7 @@ package convert
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -110,6 +111,11 @@ func TestSimpleHeaderConverter(t *testing.T) {
 		s, v, err := h.ToConnectHeader("t", "k", b)
 		if err != nil || !s.Equal(tt.schema) || !c.ValuesEqual(v, tt.value) {
 			t.Errorf("ToConnectHeader(%q) = %v %#v %v; want %v %#v", b, s, v, err, tt.schema, tt.value)
+		}
+	}
+	for _, v := range []any{int64(math.MinInt64), int64(-1), int32(math.MinInt32), "", "a\xffb", int64(0)} {
+		if b, err := h.FromConnectHeader("t", "k", nil, v); err != nil || b == nil || string(b) != c.FormatValue(v) {
+			t.Errorf("FromConnectHeader(%#v) = %q, %v; want %q", v, b, err, c.FormatValue(v))
 		}
 	}
 	if b, _ := h.FromConnectHeader("t", "k", nil, nil); b != nil {
