@@ -80,6 +80,8 @@ type herder struct {
 		// configApplied is the config topic offset the machine has seen
 		// every record before (-1: none).
 		configApplied int64
+		// publishing numbers each connector's task-config publications.
+		publishing map[string]uint64
 	}
 }
 
@@ -109,6 +111,7 @@ func newHerder(cfg WorkerConfig, opts Options) *herder {
 	h.mu.m = newClusterMachine(restartPolicy{Initial: cfg.TaskRestartInitialBackoff, Max: cfg.TaskRestartMaxBackoff, MaxAttempts: cfg.TaskRestartMaxAttempts})
 	h.mu.changed = make(chan struct{})
 	h.mu.configApplied = -1
+	h.mu.publishing = map[string]uint64{}
 	h.mu.conns = map[string]*connHandle{}
 	h.mu.tasks = map[TaskID]*taskHandle{}
 	return h
@@ -281,7 +284,8 @@ func (h *herder) execute(a action) {
 		}
 	case actWriteTaskConfigs:
 		if c := h.mu.m.conns[a.Connector]; c != nil {
-			go h.publishTaskConfigs(a.Connector, a.TaskConfigs, c.inc)
+			h.mu.publishing[a.Connector]++
+			go h.publishTaskConfigs(a.Connector, a.TaskConfigs, c.inc, h.mu.publishing[a.Connector])
 		}
 	case actStartTask:
 		if a.Reason != "" {

@@ -80,7 +80,9 @@ func (k *sessionKey) sign(body []byte) string {
 func (h *herder) maybeRotateSessionKey() {
 	h.keyMu.Lock()
 	defer h.keyMu.Unlock()
-	if err := h.syncConfig(context.Background()); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.syncConfig(ctx); err != nil {
 		return
 	}
 	h.mu.Lock()
@@ -101,8 +103,6 @@ func (h *herder) maybeRotateSessionKey() {
 		recheck(ttl - h.clock().Sub(k.created))
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	key := make([]byte, 32)
 	rand.Read(key)
 	nk := sessionKey{key: key, algorithm: h.cfg.InterWorkerKeyGenerationAlgorithm, created: h.clock()}
