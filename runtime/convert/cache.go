@@ -59,3 +59,16 @@ func (c *lru[K, V]) len() int {
 	defer c.mu.Unlock()
 	return c.order.Len()
 }
+
+// lruGetBytes is get for string keys given as bytes, without converting
+// them to a string.
+func lruGetBytes[V any](c *lru[string, V], k []byte) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.items[string(k)]; ok {
+		c.order.MoveToFront(e)
+		return e.Value.(*lruEntry[string, V]).val, true
+	}
+	var zero V
+	return zero, false
+}

@@ -59,10 +59,13 @@ type JSONConverter struct {
 	// toCache maps each schema JSON read (nested ones too) to its schema.
 	fromCache *lru[*connectors.Schema, *fromEntry]
 	toCache   *lru[string, *toEntry]
-	// lastFrom and lastTo are the top-level entries used last, found
-	// without the caches' lock while the schema stays the same.
-	lastFrom atomic.Pointer[fromEntry]
-	lastTo   atomic.Pointer[toEntry]
+	// lastFrom is the top-level entry written last, found without the
+	// cache's lock while the schema stays the same; recentTo are the
+	// top-level entries read lately (recentNext the slot to replace),
+	// matched against the input without the lock (see toConnectFast).
+	lastFrom   atomic.Pointer[fromEntry]
+	recentTo   [4]atomic.Pointer[toEntry]
+	recentNext atomic.Uint32
 	// schemalessEnc writes values without a schema.
 	schemalessEnc *encoder
 	// keys interns the member names of objects read into maps;
@@ -85,7 +88,9 @@ func (c *JSONConverter) setCacheSize(size int) {
 	c.fromCache = newLRU[*connectors.Schema, *fromEntry](size)
 	c.toCache = newLRU[string, *toEntry](size)
 	c.lastFrom.Store(nil)
-	c.lastTo.Store(nil)
+	for i := range c.recentTo {
+		c.recentTo[i].Store(nil)
+	}
 	c.schemalessEnc = newEncoder(nil, []byte("null"))
 }
 

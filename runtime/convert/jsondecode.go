@@ -2,7 +2,6 @@ package convert
 
 import (
 	"math"
-	"math/rand/v2"
 	"strconv"
 	"sync/atomic"
 	"unicode/utf8"
@@ -15,12 +14,12 @@ import (
 // schema, without building the jsonNode tree:
 //
 //   - The envelope's "schema" text is almost always byte-identical record
-//     after record. The last top-level schema read (lastTo) is matched
-//     against the input by a plain byte comparison, which both skips the
-//     text and yields the cached *Schema (the same pointer every time, so
-//     that transforms' per-schema caches hit). Otherwise the text is
-//     looked up in toCache; a text never seen is left to the general
-//     reader, which parses and caches it for the next record.
+//     after record. The last few top-level schemas read (recentTo) are
+//     matched against the input by a plain byte comparison, which both
+//     skips the text and yields the cached *Schema (the same pointer every
+//     time, so that transforms' per-schema caches hit). Otherwise the text
+//     is looked up in toCache by its bytes; a text never seen is left to
+//     the general reader, which parses and caches it for the next record.
 //   - The payload is read by a decNode tree compiled once per schema,
 //     straight into Connect values; structs are built with
 //     connectors.NewStructUnchecked, as every value was just made for its
@@ -222,19 +221,20 @@ func (c *JSONConverter) toConnectFast(data []byte) (_ *connectors.Schema, _ any,
 	var schema *connectors.Schema
 	dec := schemalessDec
 	if !d.lit("null") {
-		e := c.lastTo.Load()
-		if e != nil && len(data)-d.i >= len(e.raw) && string(data[d.i:d.i+len(e.raw)]) == e.raw {
-			d.i += len(e.raw)
-		} else {
-			start := d.i
-			if n, err := d.value(); err != nil || n.kind != jsonObject {
+		e := c.recentSchema(data[d.i:])
+		if e == nil {
+			// Not among the recent ones: found in the cache by its
+			// bytes, or left to the general reader, which caches it.
+			end, ok := skipObject(data, d.i)
+			if !ok {
 				return nil, nil, false
 			}
-			if e, ok = c.toCache.get(string(data[start:d.i])); !ok {
+			if e, ok = lruGetBytes(c.toCache, data[d.i:end]); !ok {
 				return nil, nil, false
 			}
-			c.lastTo.Store(e)
+			c.recentTo[c.recentNext.Add(1)%uint32(len(c.recentTo))].Store(e)
 		}
+		d.i += len(e.raw)
 		schema, dec = e.schema, decoderOf(e)
 	}
 	d.skipSpace()
@@ -259,6 +259,47 @@ func (c *JSONConverter) toConnectFast(data []byte) (_ *connectors.Schema, _ any,
 	}
 	d.skipSpace()
 	return schema, v, d.i == len(data)
+}
+
+// recentSchema returns the recent top-level entry whose schema text data
+// starts with, or nil. A cached text is a complete JSON object that the
+// general reader accepted, and an object ends where its text ends, so
+// data starting with the text means the schema is exactly that text.
+func (c *JSONConverter) recentSchema(data []byte) *toEntry {
+	for i := range c.recentTo {
+		if e := c.recentTo[i].Load(); e != nil && len(data) >= len(e.raw) && string(data[:len(e.raw)]) == e.raw {
+			return e
+		}
+	}
+	return nil
+}
+
+// skipObject returns the end of the JSON object at data[i:] without
+// checking its syntax: only used to find text to look up among texts
+// that were checked when cached (if data[i:end] is such a text, the
+// object at i is exactly that text, wherever skipObject thought it ended).
+func skipObject(data []byte, i int) (int, bool) {
+	if i >= len(data) || data[i] != '{' {
+		return 0, false
+	}
+	depth := 0
+	for ; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return i + 1, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // lit consumes w if the input continues with it.
@@ -417,13 +458,13 @@ func (d *decoder) decode(n *decNode) (any, bool) {
 		if ch != '"' {
 			return nil, false
 		}
-		if raw, ok := d.plainString(); ok {
+		if raw, h, ok := d.plainString(); ok {
 			start := d.i + 1
 			d.i += len(raw) + 2
-			if v, ok := n.strings.get(raw); ok {
+			if v, ok := n.strings.get(raw, h); ok {
 				return v, true
 			}
-			return n.strings.add(raw, d.keep(raw, start)), true
+			return n.strings.add(raw, h, d.keep(raw, start)), true
 		}
 		return d.strValue()
 	case decTimestamp, decDate, decTime:
@@ -812,11 +853,12 @@ func (c *JSONConverter) intern(b []byte) string {
 // strCache remembers, for one string field, values it had lately, boxed,
 // so that a value repeated record after record (Debezium's source block,
 // enum-like fields) is neither copied nor boxed again: a hit allocates
-// nothing. Storing a value costs allocations, so misses are stored only
-// while a sample of lookups shows that at least half of them hit (and
-// one in 16 otherwise, to notice when values start repeating). Safe for
-// concurrent use: slots hold immutable entries, and the statistics are
-// sampled atomics.
+// nothing. Storing a value costs allocations, and looking it up time, so
+// the cache works only while it pays: the values whose hash falls in a
+// fixed sixteenth of the hash space are the sample; while fewer than half
+// of the sampled lookups hit, only sampled values are looked up and
+// stored (which keeps the statistics current). Safe for concurrent use:
+// slots hold immutable entries, and the statistics are atomics.
 type strCache struct {
 	slots [strCacheSlots]atomic.Pointer[strEntry]
 	_     [64]byte // the statistics change, the slots seldom
@@ -829,6 +871,7 @@ const (
 	strCacheSlots  = 16
 	strCacheMaxLen = 64 // longer values are not cached
 	strCacheWindow = 256
+	strCacheMinObs = 16 // sampled lookups needed to judge the cache
 )
 
 type strEntry struct {
@@ -836,39 +879,43 @@ type strEntry struct {
 	v any // s, boxed
 }
 
-// plainString returns the content of the string at d.i if it has no
-// escapes or control characters and is ASCII (so str would return it as
-// is), without consuming it.
-func (d *decoder) plainString() ([]byte, bool) {
+// inSample reports whether values of hash h are in the sample.
+func inSample(h uint32) bool { return h>>28 == 0 }
+
+// pays reports whether the cache is worth using for every value.
+func (c *strCache) pays() bool {
+	sampled := c.sampled.Load()
+	return sampled < strCacheMinObs || c.hits.Load()*2 >= sampled
+}
+
+// plainString returns the content of the string at d.i, and its hash, if
+// it has no escapes or control characters and is ASCII (so that str
+// would return it as is), without consuming it.
+func (d *decoder) plainString() ([]byte, uint32, bool) {
 	data := d.data
+	h := uint32(2166136261) // FNV-1a
 	for j := d.i + 1; j < len(data); j++ {
 		switch ch := data[j]; {
 		case ch == '"':
-			return data[d.i+1 : j], true
+			return data[d.i+1 : j], h, true
 		case ch == '\\' || ch < 0x20 || ch >= utf8.RuneSelf:
-			return nil, false
+			return nil, 0, false
+		default:
+			h = (h ^ uint32(ch)) * 16777619
 		}
 	}
-	return nil, false
+	return nil, 0, false
 }
 
-// hash is FNV-1a.
-func hash(b []byte) uint32 {
-	h := uint32(2166136261)
-	for _, ch := range b {
-		h = (h ^ uint32(ch)) * 16777619
-	}
-	return h
-}
-
-// get returns the cached boxed value of raw, if any.
-func (c *strCache) get(raw []byte) (any, bool) {
-	if len(raw) > strCacheMaxLen {
+// get returns the cached boxed value of raw (of hash h), if any.
+func (c *strCache) get(raw []byte, h uint32) (any, bool) {
+	sampled := inSample(h)
+	if len(raw) > strCacheMaxLen || !sampled && !c.pays() {
 		return nil, false
 	}
-	e := c.slots[hash(raw)%strCacheSlots].Load()
+	e := c.slots[h%strCacheSlots].Load()
 	hit := e != nil && e.s == string(raw)
-	if rand.Uint32()%16 == 0 {
+	if sampled {
 		if c.sampled.Add(1) >= strCacheWindow {
 			c.sampled.Store(strCacheWindow / 2)
 			c.hits.Store(c.hits.Load() / 2)
@@ -883,15 +930,15 @@ func (c *strCache) get(raw []byte) (any, bool) {
 	return nil, false
 }
 
-// add returns s (the string of raw, which get did not find) boxed, and
-// stores it when misses are worth storing.
-func (c *strCache) add(raw []byte, s string) any {
-	if len(raw) > strCacheMaxLen || c.hits.Load()*2 < c.sampled.Load() && rand.Uint32()%16 != 0 {
+// add returns s (the string of raw, of hash h, which get did not find)
+// boxed, and stores it if the cache pays or raw is in the sample.
+func (c *strCache) add(raw []byte, h uint32, s string) any {
+	if len(raw) > strCacheMaxLen || !inSample(h) && !c.pays() {
 		return s
 	}
 	// A copy, so that the cache does not keep the record's arena.
 	e := &strEntry{s: string(raw)}
 	e.v = e.s
-	c.slots[hash(raw)%strCacheSlots].Store(e)
+	c.slots[h%strCacheSlots].Store(e)
 	return e.v
 }

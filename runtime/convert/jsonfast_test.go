@@ -456,3 +456,37 @@ func TestJSONFastWideStruct(t *testing.T) {
 		checkToConnect(t, conv, m)
 	}
 }
+
+// TestJSONFastInterleavedSchemas reads records of more schemas than
+// recentTo holds, interleaved, as a topic fed by several tables is: the
+// fast reader finds each schema by its bytes in the cache.
+func TestJSONFastInterleavedSchemas(t *testing.T) {
+	t.Parallel()
+	conv := jsonConv(t)
+	var records [][]byte
+	var schemas []*c.Schema
+	for i := range 7 {
+		name := fmt.Sprintf(`f}]"{[\%d`, i) // braces and quotes, escaped in the text
+		s := c.StructSchema().Name(fmt.Sprintf("t%d", i)).Field(name, c.Int32Schema).
+			Field("s", c.NewSchema(c.TypeString).Doc(`a "doc" with } and ]`).MustBuild()).MustBuild()
+		data, err := conv.FromConnect("t", s, mustStruct(t, s, int32(i), "x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		records, schemas = append(records, data), append(schemas, s)
+	}
+	for round := range 3 {
+		for i, data := range records {
+			if !checkToConnect(t, conv, data) {
+				t.Fatalf("round %d, schema %d: fast reader gave up", round, i)
+			}
+			s, v, _ := conv.toConnectFast(data)
+			if !s.Equal(schemas[i]) || v.(*c.Struct).Schema() != s {
+				t.Fatalf("schema %d read as %v", i, s)
+			}
+		}
+	}
+	if end, ok := skipObject([]byte(`{"a":"}\"}","b":[{}]} tail`), 0); !ok || end != 21 {
+		t.Fatalf("skipObject = %d, %v", end, ok)
+	}
+}
