@@ -24,5 +24,23 @@
 // order, see connectors.JavaHashOrder). The golden files in testdata/
 // pin these bytes.
 //
+// JSONConverter has two implementations of each direction. The general
+// ones (json.go: appendSchema/appendValue to write, parseJSON and
+// toConnectSchema/toConnectValue to read) are the reference and explain
+// every error. The fast ones, used first, are compiled per schema and
+// cached with it (jsonencode.go writes straight into one buffer;
+// jsondecode.go reads in one pass, recognising the envelope's schema by
+// its bytes); they give up on anything unusual, and the general one then
+// handles the record. Tests compare the two on the golden files, random
+// data and fuzzed input (jsonfast_test.go); json_bench_test.go measures
+// them against encoding/json.
+//
+// Files: converter.go (interfaces), json.go (JSONConverter, general
+// paths), jsonread.go (JSON parser), jsonwrite.go (Jackson-exact string
+// and number writers), jsonencode.go and jsondecode.go (fast paths),
+// jsonscan.go (the fast reader's scanning), strcache.go (values reused
+// across records), cache.go (schema LRU), string.go (String, ByteArray
+// and SimpleHeader converters).
+//
 // The package must not import the runtime package; the runtime imports it.
 package convert

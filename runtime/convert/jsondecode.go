@@ -21,9 +21,12 @@ import (
 //     is looked up in toCache by its bytes; a text never seen is left to
 //     the general reader, which parses and caches it for the next record.
 //   - The payload is read by a decNode tree compiled once per schema,
-//     straight into Connect values; structs are built with
-//     connectors.NewStructUnchecked, as every value was just made for its
-//     field's schema.
+//     straight into Connect values. A record's allocations are batched:
+//     its Structs (connectors.InitStructUnchecked: every value was just
+//     made for its field's schema, so PutField's checks are skipped),
+//     their field values, and its strings' bytes each come from one
+//     allocation per record (decoder). Values a string field repeats are
+//     reused rather than allocated (strcache.go).
 //
 // The general reader (parseJSON, toConnectSchema, toConnectValue) stays
 // the reference. The fast reader handles the common shapes and gives up
@@ -56,7 +59,8 @@ const (
 	decStringMap // STRING keys (no logical name), from a JSON object
 )
 
-// decNode is a schema compiled for the fast reader. It is immutable.
+// decNode is a schema compiled for the fast reader. It is immutable but
+// for its strings cache, which is safe for concurrent use.
 type decNode struct {
 	kind     decKind
 	schema   *connectors.Schema // nil for decSchemaless
@@ -274,120 +278,6 @@ func (c *JSONConverter) recentSchema(data []byte) *toEntry {
 	return nil
 }
 
-// skipObject returns the end of the JSON object at data[i:] without
-// checking its syntax: only used to find text to look up among texts
-// that were checked when cached (if data[i:end] is such a text, the
-// object at i is exactly that text, wherever skipObject thought it ended).
-func skipObject(data []byte, i int) (int, bool) {
-	if i >= len(data) || data[i] != '{' {
-		return 0, false
-	}
-	depth := 0
-	for ; i < len(data); i++ {
-		switch data[i] {
-		case '"':
-			for i++; i < len(data) && data[i] != '"'; i++ {
-				if data[i] == '\\' {
-					i++
-				}
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth--; depth == 0 {
-				return i + 1, true
-			}
-		}
-	}
-	return 0, false
-}
-
-// lit consumes w if the input continues with it.
-func (r *jsonReader) lit(w string) bool {
-	if len(r.data)-r.i >= len(w) && string(r.data[r.i:r.i+len(w)]) == w {
-		r.i += len(w)
-		return true
-	}
-	return false
-}
-
-// colon consumes optional space and a ':'.
-func (r *jsonReader) colon() bool {
-	r.skipSpace()
-	return r.lit(":")
-}
-
-// scanNumber consumes a number as number() accepts it, without
-// converting it, and reports whether it is integral (no fraction or
-// exponent).
-func (r *jsonReader) scanNumber() (text []byte, integral, ok bool) {
-	start := r.i
-	d := r.data
-	if r.i < len(d) && d[r.i] == '-' {
-		r.i++
-	}
-	digits := func() bool {
-		s := r.i
-		for r.i < len(d) && d[r.i] >= '0' && d[r.i] <= '9' {
-			r.i++
-		}
-		return r.i > s
-	}
-	if !digits() {
-		return nil, false, false
-	}
-	integral = true
-	if r.i < len(d) && d[r.i] == '.' {
-		r.i++
-		integral = false
-		if !digits() {
-			return nil, false, false
-		}
-	}
-	if r.i < len(d) && (d[r.i] == 'e' || d[r.i] == 'E') {
-		r.i++
-		integral = false
-		if r.i < len(d) && (d[r.i] == '+' || d[r.i] == '-') {
-			r.i++
-		}
-		if !digits() {
-			return nil, false, false
-		}
-	}
-	return d[start:r.i], integral, true
-}
-
-// parseIntText parses an integral number's text (leading zeros allowed,
-// as strconv.ParseInt allows them) into a signed integer of the given
-// bits; ok is false if it does not fit.
-func parseIntText(b []byte, bits int) (int64, bool) {
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	var u uint64
-	for _, ch := range b {
-		if u > math.MaxUint64/10 {
-			return 0, false
-		}
-		u = u*10 + uint64(ch-'0')
-		if u > 1<<63 {
-			return 0, false
-		}
-	}
-	limit := uint64(1) << (bits - 1)
-	if neg {
-		if u > limit {
-			return 0, false
-		}
-		return -int64(u), true
-	}
-	if u >= limit {
-		return 0, false
-	}
-	return int64(u), true
-}
-
 // nullValue is what a JSON null (or a missing struct member) reads as:
 // toConnectValue's rules.
 func (c *JSONConverter) nullValue(n *decNode) (any, bool) {
@@ -542,61 +432,6 @@ func (d *decoder) decodeGeneric(n *decNode, start int) (any, bool) {
 		return nil, false
 	}
 	return v, true
-}
-
-// enterFast is enter for the fast reader: it consumes the opening '{' or
-// '[' and fails past the general reader's depth limit.
-func (r *jsonReader) enterFast() bool {
-	r.i++
-	r.depth++
-	return r.depth <= maxJSONDepth
-}
-
-// next consumes the space and the ',' (more) or close (done) after a
-// member or element.
-func (r *jsonReader) next(close byte) (more, ok bool) {
-	r.skipSpace()
-	if r.i < len(r.data) {
-		switch r.data[r.i] {
-		case ',':
-			r.i++
-			return true, true
-		case close:
-			r.i++
-			r.depth--
-			return false, true
-		}
-	}
-	return false, false
-}
-
-// empty consumes the space and close of an empty object or array.
-func (r *jsonReader) empty(close byte) bool {
-	r.skipSpace()
-	if r.i < len(r.data) && r.data[r.i] == close {
-		r.i++
-		r.depth--
-		return true
-	}
-	return false
-}
-
-// simpleKey reads a member name that is plain ASCII without escapes and
-// returns its bytes (aliasing the input); ok is false for other names,
-// which str must read.
-func (r *jsonReader) simpleKey() ([]byte, bool) {
-	d := r.data
-	for j := r.i + 1; j < len(d); j++ {
-		switch ch := d[j]; {
-		case ch == '"':
-			k := d[r.i+1 : j]
-			r.i = j + 1
-			return k, true
-		case ch == '\\' || ch < 0x20 || ch >= 0x80:
-			return nil, false
-		}
-	}
-	return nil, false
 }
 
 func (d *decoder) decodeStruct(n *decNode) (any, bool) {
@@ -833,61 +668,6 @@ func (d *decoder) reserve(from int) {
 	}
 }
 
-// intern returns b as a string, shared with earlier calls for the same
-// bytes where possible: map keys repeat record after record. The table is
-// a direct-mapped cache of immutable strings, safe for concurrent use.
-func (c *JSONConverter) intern(b []byte) string {
-	h := uint32(2166136261) // FNV-1a
-	for _, ch := range b {
-		h = (h ^ uint32(ch)) * 16777619
-	}
-	slot := &c.keys[h%uint32(len(c.keys))]
-	if p := slot.Load(); p != nil && *p == string(b) {
-		return *p
-	}
-	s := string(b)
-	slot.Store(&s)
-	return s
-}
-
-// strCache remembers, for one string field, values it had lately, boxed,
-// so that a value repeated record after record (Debezium's source block,
-// enum-like fields) is neither copied nor boxed again: a hit allocates
-// nothing. Storing a value costs allocations, and looking it up time, so
-// the cache works only while it pays: the values whose hash falls in a
-// fixed sixteenth of the hash space are the sample; while fewer than half
-// of the sampled lookups hit, only sampled values are looked up and
-// stored (which keeps the statistics current). Safe for concurrent use:
-// slots hold immutable entries, and the statistics are atomics.
-type strCache struct {
-	slots [strCacheSlots]atomic.Pointer[strEntry]
-	_     [64]byte // the statistics change, the slots seldom
-	// sampled counts sampled lookups, hits those that hit; both are
-	// halved when sampled reaches strCacheWindow.
-	sampled, hits atomic.Uint32
-}
-
-const (
-	strCacheSlots  = 16
-	strCacheMaxLen = 64 // longer values are not cached
-	strCacheWindow = 256
-	strCacheMinObs = 16 // sampled lookups needed to judge the cache
-)
-
-type strEntry struct {
-	s string
-	v any // s, boxed
-}
-
-// inSample reports whether values of hash h are in the sample.
-func inSample(h uint32) bool { return h>>28 == 0 }
-
-// pays reports whether the cache is worth using for every value.
-func (c *strCache) pays() bool {
-	sampled := c.sampled.Load()
-	return sampled < strCacheMinObs || c.hits.Load()*2 >= sampled
-}
-
 // plainString returns the content of the string at d.i, and its hash, if
 // it has no escapes or control characters and is ASCII (so that str
 // would return it as is), without consuming it.
@@ -905,40 +685,4 @@ func (d *decoder) plainString() ([]byte, uint32, bool) {
 		}
 	}
 	return nil, 0, false
-}
-
-// get returns the cached boxed value of raw (of hash h), if any.
-func (c *strCache) get(raw []byte, h uint32) (any, bool) {
-	sampled := inSample(h)
-	if len(raw) > strCacheMaxLen || !sampled && !c.pays() {
-		return nil, false
-	}
-	e := c.slots[h%strCacheSlots].Load()
-	hit := e != nil && e.s == string(raw)
-	if sampled {
-		if c.sampled.Add(1) >= strCacheWindow {
-			c.sampled.Store(strCacheWindow / 2)
-			c.hits.Store(c.hits.Load() / 2)
-		}
-		if hit {
-			c.hits.Add(1)
-		}
-	}
-	if hit {
-		return e.v, true
-	}
-	return nil, false
-}
-
-// add returns s (the string of raw, of hash h, which get did not find)
-// boxed, and stores it if the cache pays or raw is in the sample.
-func (c *strCache) add(raw []byte, h uint32, s string) any {
-	if len(raw) > strCacheMaxLen || !inSample(h) && !c.pays() {
-		return s
-	}
-	// A copy, so that the cache does not keep the record's arena.
-	e := &strEntry{s: string(raw)}
-	e.v = e.s
-	c.slots[h%strCacheSlots].Store(e)
-	return e.v
 }
