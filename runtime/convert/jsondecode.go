@@ -184,8 +184,8 @@ func decoderOf(e *toEntry) *decNode {
 type decoder struct {
 	jsonReader
 	c *JSONConverter
-	// arena backs the strings read: one allocation per record instead of
-	// one per string (see keep).
+	// arena backs the strings read: one or two allocations per record
+	// instead of one per string (see reserve).
 	arena []byte
 	// slab backs the field values of the record's nested structs, and
 	// structs the Structs (see take and newStruct).
@@ -624,9 +624,16 @@ func (d *decoder) strValue() (string, bool) {
 		s, err := d.str() // control characters, invalid UTF-8
 		return s, err == nil
 	}
-	// Escapes: unescaped into the arena, which has room for them (the
-	// decoded bytes are no more than the bytes read).
-	d.reserve(start)
+	// Escapes: unescaped into the arena, with room for the raw string,
+	// which the decoded bytes cannot exceed.
+	end := j
+	for end < len(data) && data[end] != '"' {
+		if data[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	d.reserve(min(end, len(data))-start, start)
 	at := len(d.arena)
 	d.arena = append(d.arena, data[start:j]...)
 	d.i = j
@@ -650,22 +657,25 @@ func (d *decoder) keep(raw []byte, from int) string {
 	if len(raw) == 0 {
 		return ""
 	}
-	d.reserve(from)
+	d.reserve(len(raw), from)
 	at := len(d.arena)
 	d.arena = append(d.arena, raw...)
 	return unsafe.String(&d.arena[at], len(raw))
 }
 
-// reserve makes room in the arena for the strings of the input from from
-// on. The arena is allocated at the first string with room for the rest
-// of the input, which bounds all the strings still to come, so it is
-// allocated once per record. Its bytes are never written again once a
-// string refers to them (appends only write past the end), so the strings
-// are immutable as Go requires.
-func (d *decoder) reserve(from int) {
-	if cap(d.arena)-len(d.arena) < len(d.data)-from {
-		d.arena = make([]byte, 0, len(d.data)-from)
+// reserve makes room in the arena for n bytes of a string found at from
+// in the input. A full arena is replaced by a new one, twice as large
+// (64 bytes at first) but no larger than the rest of the input needs, so
+// a record's strings take one or two allocations. The bytes of an arena
+// are never written again once a string refers to them (appends only
+// write past the end, and a replaced arena is left as it is), so the
+// strings are immutable as Go requires.
+func (d *decoder) reserve(n, from int) {
+	if cap(d.arena)-len(d.arena) >= n {
+		return
 	}
+	size := min(max(2*cap(d.arena), 64), len(d.data)-from)
+	d.arena = make([]byte, 0, max(size, n))
 }
 
 // plainString returns the content of the string at d.i, and its hash, if

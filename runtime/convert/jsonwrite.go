@@ -14,6 +14,14 @@ import (
 
 const hexUpper = "0123456789ABCDEF"
 
+// plainASCII marks the bytes appendJSONString writes as they are.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string escaped as Jackson does:
 // '"' and '\\' and the control characters below 0x20 are escaped (\b, \t,
 // \n, \f, \r short, the rest as \u00XX with upper-case hex); everything
@@ -21,10 +29,18 @@ const hexUpper = "0123456789ABCDEF"
 // becomes U+FFFD, as a Java string would have it.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
+	i := 0
+	for i < len(s) && plainASCII[s[i]] {
+		i++
+	}
+	if i == len(s) { // nearly always
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if plainASCII[c] {
 			i++
 			continue
 		}
