@@ -19,7 +19,9 @@ const (
 	// {"schema":…,"payload":…} envelope.
 	KeySchemasEnable = "schemas.enable"
 	// KeySchemasCacheSize: INT, default 1000. Schemas kept in each
-	// direction's cache.
+	// direction's cache (besides the last few top-level ones, which the
+	// fast paths keep at hand). 0 turns caching, and with it the fast
+	// paths for records with schemas, off.
 	KeySchemasCacheSize = "schemas.cache.size"
 	// KeyDecimalFormat: STRING, BASE64 (default) or NUMERIC, any case. How
 	// Decimal values are written: base64 of the unscaled bytes, or a JSON

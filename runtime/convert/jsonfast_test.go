@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sync"
 	"testing"
 
 	c "github.com/sluicedata/sluice/connectors"
@@ -24,6 +25,8 @@ var fastConfigs = [][]string{
 	{"schemas.enable", "false"},
 	{"replace.null.with.default", "false"},
 	{"decimal.format", "NUMERIC"},
+	{"schemas.cache.size", "1"},
+	{"schemas.cache.size", "0"},
 }
 
 // checkToConnect fails if the fast reader accepts data and the general
@@ -40,7 +43,9 @@ func checkToConnect(t testing.TB, conv *JSONConverter, data []byte) (fast bool) 
 	if err != nil {
 		t.Fatalf("fast reader accepted what the general reader rejects (%v):\n%q", err, data)
 	}
-	if fs != gs {
+	// The same *Schema, unless the cache has evicted schemas: then the
+	// fast reader may still hold one that the general reader rebuilt.
+	if fs != gs && (conv.toCache.len() < conv.cacheSize || !fs.Equal(gs)) {
 		t.Fatalf("fast reader schema %v, general %v (not the same *Schema):\n%q", fs, gs, data)
 	}
 	if !reflect.DeepEqual(fv, gv) {
@@ -488,5 +493,47 @@ func TestJSONFastInterleavedSchemas(t *testing.T) {
 	}
 	if end, ok := skipObject([]byte(`{"a":"}\"}","b":[{}]} tail`), 0); !ok || end != 21 {
 		t.Fatalf("skipObject = %d, %v", end, ok)
+	}
+}
+
+// TestJSONFastConcurrent converts varied records from several goroutines
+// through shared converters (as a task's parallel conversion does), so
+// that -race checks the caches the fast paths share.
+func TestJSONFastConcurrent(t *testing.T) {
+	t.Parallel()
+	for _, r := range benchRecords(t) {
+		conv := r.conv(t)
+		want := make([][]byte, 64)
+		wantValues := make([]any, 64)
+		for i := range want {
+			ref := r.conv(t)
+			b, err := ref.fromConnectGeneral(r.schema, r.values[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, wantValues[i], err = ref.toConnectGeneral(b); err != nil {
+				t.Fatal(err)
+			}
+			want[i] = b
+		}
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				for i := range 400 {
+					k := (i*7 + g) % len(want)
+					b, err := conv.FromConnect("t", r.schema, r.values[k])
+					if err != nil || !bytes.Equal(b, want[k]) {
+						t.Errorf("%s: FromConnect = %s, %v\nwant %s", r.name, b, err, want[k])
+						return
+					}
+					_, v, err := conv.ToConnect("t", b)
+					if err != nil || !reflect.DeepEqual(v, wantValues[k]) {
+						t.Errorf("%s: ToConnect = %v, %v\nwant %v", r.name, v, err, wantValues[k])
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
 	}
 }
