@@ -157,7 +157,7 @@ func TestConsumerGroupMembersJoinAndLeaveMidStream(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tb := startBroker(t, "")
-			const topic, total = "stream", 30000
+			const topic, minRecords = "stream", 5000
 			createTopic(t, tb.addr, topic, 6, nil)
 			ctx := testCtx(t, 2*time.Minute)
 
@@ -202,13 +202,23 @@ func TestConsumerGroupMembersJoinAndLeaveMidStream(t *testing.T) {
 				}
 			}
 
-			// Produce in the background, paced, for the whole test.
+			// Produce in the background, paced, until the members have
+			// joined and left: the join and the leave happen mid-stream
+			// however slow the machine is.
 			prod := newClient(t, tb.addr, kgo.DefaultProduceTopic(topic))
 			var prodErr error
-			var prodDone atomic.Bool
 			var prodMu sync.Mutex
+			var produced atomic.Int64
+			stopProducing, prodDone := make(chan struct{}), make(chan struct{})
 			go func() {
-				for i := 0; i < total && ctx.Err() == nil; i++ {
+				defer close(prodDone)
+				for i := 0; ctx.Err() == nil; i++ {
+					select {
+					case <-stopProducing:
+						prod.Flush(ctx)
+						return
+					default:
+					}
 					prod.Produce(ctx, &kgo.Record{Value: []byte("r-" + strconv.Itoa(i))}, func(_ *kgo.Record, err error) {
 						if err != nil {
 							prodMu.Lock()
@@ -216,17 +226,16 @@ func TestConsumerGroupMembersJoinAndLeaveMidStream(t *testing.T) {
 							prodMu.Unlock()
 						}
 					})
+					produced.Add(1)
 					if i%1000 == 999 {
-						time.Sleep(100 * time.Millisecond) // spread the stream over the joins and leaves
+						time.Sleep(100 * time.Millisecond)
 					}
 				}
-				prod.Flush(ctx)
-				prodDone.Store(true)
 			}()
 
 			stopA, doneA := make(chan struct{}), make(chan struct{})
 			go member("a", stopA, doneA)
-			waitUntil(t, ctx, "first member consuming", func() bool { return count() >= total/5 })
+			waitUntil(t, ctx, "first member consuming", func() bool { return count() >= minRecords })
 
 			stopB, doneB := make(chan struct{}), make(chan struct{})
 			mu.Lock()
@@ -241,11 +250,15 @@ func TestConsumerGroupMembersJoinAndLeaveMidStream(t *testing.T) {
 				defer mu.Unlock()
 				return by["b"] >= 500 && by["a"] >= aAtJoin+500
 			})
-			if prodDone.Load() {
-				t.Fatal("the producer finished before the first member left: the leave is not mid-stream")
-			}
 			close(stopA) // the first member leaves the group mid-stream
 			<-doneA
+			mu.Lock()
+			atLeave := len(seen)
+			mu.Unlock()
+			waitUntil(t, ctx, "the second member consuming after the leave", func() bool { return count() >= atLeave+500 })
+			close(stopProducing)
+			<-prodDone
+			total := int(produced.Load())
 			waitUntil(t, ctx, "every record consumed after the leave", func() bool { return count() >= total })
 			close(stopB)
 			<-doneB
