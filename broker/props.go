@@ -3,9 +3,12 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sluicedata/sluice/internal/suggest"
 )
 
 // ErrUnknownProperty is returned by Config.Set for a key the broker does not
@@ -20,7 +23,7 @@ var ErrUnknownProperty = errors.New("broker: unknown property")
 func (c *Config) Set(key, value string) error {
 	set, ok := properties[key]
 	if !ok {
-		return fmt.Errorf("%w %q%s", ErrUnknownProperty, key, suggest(key))
+		return fmt.Errorf("%w %q%s", ErrUnknownProperty, key, suggestion(key))
 	}
 	if err := set(c, strings.TrimSpace(value)); err != nil {
 		return fmt.Errorf("broker property %s=%q: %w", key, value, err)
@@ -38,37 +41,11 @@ func Properties() []string {
 	return names
 }
 
-func suggest(key string) string {
-	best, bestD := "", 4
-	for k := range properties {
-		if d := editDistance(key, k); d < bestD {
-			best, bestD = k, d
-		}
+func suggestion(key string) string {
+	if best := suggest.Closest(key, maps.Keys(properties), 3); best != "" {
+		return fmt.Sprintf("; did you mean %s?", best)
 	}
-	if best == "" {
-		return "; `sluice broker --help` lists the known ones"
-	}
-	return fmt.Sprintf("; did you mean %s?", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return "; `sluice broker --help` lists the known ones"
 }
 
 // listenerAddr takes "PLAINTEXT://host:port" (the first of a list) or a bare

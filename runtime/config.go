@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sluicedata/sluice/connectors"
+	"github.com/sluicedata/sluice/internal/suggest"
 	"github.com/sluicedata/sluice/plugins"
 )
 
@@ -566,36 +568,7 @@ func suggestKey(key string) string {
 	if len(key) >= 12 {
 		limit = 2
 	}
-	best, bestD := "", limit+1
-	for k := range workerKeys {
-		if d := editDistance(key, k); d < bestD || (d == bestD && k < best) {
-			best, bestD = k, d
-		}
-	}
-	if bestD > limit {
-		return ""
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.Closest(key, maps.Keys(workerKeys), limit)
 }
 
 func splitList(v string) []string {
