@@ -35,7 +35,10 @@ type ProgressReporter interface {
 	Progress() []TableProgress
 }
 
-var _ ProgressReporter = (*Task)(nil)
+var (
+	_ ProgressReporter            = (*Task)(nil)
+	_ connectors.ProgressReporter = (*Task)(nil)
+)
 
 // progressTracker holds TableProgress entries for concurrent readers.
 type progressTracker struct {

@@ -264,6 +264,22 @@ func (t *Task) Close(ctx context.Context) error {
 // concurrent use.
 func (t *Task) Progress() []TableProgress { return t.progress.snapshot() }
 
+// JobProgress is Progress for the runtime (connectors.ProgressReporter):
+// one job per table, "snapshot <table>" or "incremental snapshot <table>",
+// in rows.
+func (t *Task) JobProgress() []connectors.Progress {
+	tables := t.progress.snapshot()
+	out := make([]connectors.Progress, len(tables))
+	for i, p := range tables {
+		job := "snapshot " + p.Table
+		if p.Incremental {
+			job = "incremental snapshot " + p.Table
+		}
+		out[i] = connectors.Progress{Job: job, Done: p.RowsDone, Estimated: p.RowsEstimated, Finished: p.Done}
+	}
+	return out
+}
+
 // emit hands records to Poll, blocking while the queue is full. pos is
 // the position after the last record.
 func (t *Task) emit(ctx context.Context, recs []connectors.Record, pos *storedOffset) error {

@@ -3,6 +3,8 @@ package task
 import (
 	"strconv"
 
+	"github.com/sluicedata/sluice/connectors"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -22,6 +24,7 @@ type Metrics struct {
 	skipped      *prometheus.CounterVec
 	dlq          *prometheus.CounterVec
 	state        *prometheus.GaugeVec
+	progress     *prometheus.GaugeVec
 }
 
 // Metric names, all prefixed sluice_task_.
@@ -53,6 +56,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		dlq:     counter("dlq_records_total", "Records written to the dead letter queue."),
 		state: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: metricPrefix + "state",
 			Help: "1 for the task's current state (running, paused, failed), 0 otherwise."}, append(ct, "state")),
+		progress: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: metricPrefix + "progress",
+			Help: "Progress of a task's long jobs (connectors.ProgressReporter, e.g. a snapshot per table): units done and estimated (-1 unknown), and 1 once finished."},
+			append(ct, "job", "measure")),
 	}
 	if reg != nil {
 		for _, c := range m.collectors() {
@@ -64,7 +70,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 func (m *Metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.polled, m.produced, m.consumed, m.put, m.batchSize, m.commitTime,
-		m.commitFailed, m.sinkLag, m.errors, m.skipped, m.dlq, m.state}
+		m.commitFailed, m.sinkLag, m.errors, m.skipped, m.dlq, m.state, m.progress}
 }
 
 // taskMetrics are one task's series, resolved once.
@@ -127,5 +133,19 @@ func (tm *taskMetrics) remove() {
 		case *prometheus.HistogramVec:
 			v.DeletePartialMatch(tm.labels)
 		}
+	}
+}
+
+// reportProgress sets the progress gauges of the task's jobs.
+func (tm *taskMetrics) reportProgress(ps []connectors.Progress) {
+	c, t := tm.labels["connector"], tm.labels["task"]
+	for _, p := range ps {
+		finished := 0.0
+		if p.Finished {
+			finished = 1
+		}
+		tm.m.progress.WithLabelValues(c, t, p.Job, "done").Set(float64(p.Done))
+		tm.m.progress.WithLabelValues(c, t, p.Job, "estimated").Set(float64(p.Estimated))
+		tm.m.progress.WithLabelValues(c, t, p.Job, "finished").Set(finished)
 	}
 }

@@ -25,13 +25,27 @@ func (s *sourceRunner) commitRecord(r *connectors.Record, md *connectors.RecordM
 
 // committer calls CommitRecord for acknowledged records and flushes
 // offsets every offset.flush.interval.ms, until stop is closed.
+// progressInterval is how often a ProgressReporter's progress is read.
+var progressInterval = 5 * time.Second
+
 func (s *sourceRunner) committer(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	t := s.t
 	tick := time.NewTicker(t.settings.OffsetFlushInterval)
 	defer tick.Stop()
+	// Long jobs (a snapshot) report progress for /metrics every few
+	// seconds; tasks without any have no ticker.
+	var progress <-chan time.Time
+	pr, _ := s.src.(connectors.ProgressReporter)
+	if pr != nil {
+		pt := time.NewTicker(progressInterval)
+		defer pt.Stop()
+		progress = pt.C
+	}
 	for {
 		select {
+		case <-progress:
+			t.met.reportProgress(pr.JobProgress())
 		case <-s.acks.signal:
 			s.drainAcks()
 		case <-tick.C:
