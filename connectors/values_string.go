@@ -202,7 +202,7 @@ func parseScalar(t string) (*Schema, any, bool) {
 // parseSmallInt is the fast path of parseScalar for what most headers
 // hold: an optionally signed run of at most 18 digits, which no temporal
 // layout matches and which always fits an int64. It picks the smallest
-// integer type as numberValue does, without a decimal.
+// integer type (smallestInt) as numberValue does, without a decimal.
 func parseSmallInt(t string) (*Schema, any, bool) {
 	digits := t
 	if len(digits) > 0 && (digits[0] == '+' || digits[0] == '-') {
@@ -220,15 +220,22 @@ func parseSmallInt(t string) (*Schema, any, bool) {
 	if err != nil {
 		return nil, nil, false
 	}
+	sch, v := smallestInt(i)
+	return sch, v, true
+}
+
+// smallestInt is i as the smallest Connect integer type that holds it, as
+// Kafka's Values picks Byte, Short, Integer or Long.
+func smallestInt(i int64) (*Schema, any) {
 	switch {
 	case i == int64(int8(i)):
-		return Int8Schema, int8(i), true
+		return Int8Schema, int8(i)
 	case i == int64(int16(i)):
-		return Int16Schema, int16(i), true
+		return Int16Schema, int16(i)
 	case i == int64(int32(i)):
-		return Int32Schema, int32(i), true
+		return Int32Schema, int32(i)
 	}
-	return Int64Schema, i, true
+	return Int64Schema, i
 }
 
 func parseTemporal(t string) (*Schema, any, bool) {
@@ -265,16 +272,7 @@ func numberValue(d Decimal) (*Schema, any) {
 	if r := d.Rat(); r.IsInt() {
 		n := r.Num()
 		if n.Cmp(longMin) >= 0 && n.Cmp(longMax) <= 0 {
-			i := n.Int64()
-			switch {
-			case i == int64(int8(i)):
-				return Int8Schema, int8(i)
-			case i == int64(int16(i)):
-				return Int16Schema, int16(i)
-			case i == int64(int32(i)):
-				return Int32Schema, int32(i)
-			}
-			return Int64Schema, i
+			return smallestInt(n.Int64())
 		}
 	}
 	if d.scale != 0 {
