@@ -1,14 +1,10 @@
 package broker_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -72,7 +68,7 @@ func BenchmarkBrokerVsKfake(b *testing.B) {
 		b.ReportMetric(s/k, op+"-ratio")
 		b.ReportMetric(in/k, "inproc-"+op+"-ratio")
 	}
-	b.ReportMetric(peakRSSMiB(b, p), "sluice-peak-RSS-MiB")
+	b.ReportMetric(float64(brokertest.ProcStatusKiB(b, p.Pid(), "VmHWM:"))/1024, "sluice-peak-RSS-MiB")
 }
 
 func produceRate(b *testing.B, topic string, addrs ...string) float64 {
@@ -139,22 +135,4 @@ func consumeRate(b *testing.B, topic string, addrs ...string) float64 {
 		n += fs.NumRecords()
 	}
 	return float64(n) / time.Since(start).Seconds()
-}
-
-// peakRSSMiB reads VmHWM, the peak resident set of the broker process.
-func peakRSSMiB(b *testing.B, p *brokertest.Proc) float64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.Pid()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	b.Fatal("no VmHWM")
-	return 0
 }

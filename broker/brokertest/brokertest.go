@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -227,3 +228,24 @@ func Lines(t testing.TB, ctx context.Context, stdin string, name string, args ..
 
 // Pid is the process ID of the running broker.
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// ProcStatusKiB reads a kB field of /proc/<pid>/status, such as "VmRSS:"
+// or "VmHWM:" (peak resident set), for benchmarks that report memory.
+func ProcStatusKiB(t testing.TB, pid int, field string) int64 {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, field); ok {
+			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				t.Fatalf("/proc/%d/status %s %q: %v", pid, field, rest, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
+}

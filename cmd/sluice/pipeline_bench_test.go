@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -43,7 +42,7 @@ func BenchmarkWorkerPipeline(b *testing.B) {
 		p.waitHealthy(30 * time.Second)
 		ready := time.Since(start)
 		time.Sleep(time.Second) // let start-up garbage be collected before reading idle memory
-		idle := procStatusKiB(b, p.cmd.Process.Pid, "VmRSS:")
+		idle := brokertest.ProcStatusKiB(b, p.cmd.Process.Pid, "VmRSS:")
 
 		out := filepath.Join(data, "orders.out")
 		post(b, url, `{"name":"sink","config":{"connector.class":"FileStreamSink","topics":"orders","file":"`+out+`"}}`)
@@ -59,7 +58,7 @@ func BenchmarkWorkerPipeline(b *testing.B) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		pipeline := pipelineRecords / time.Since(t0).Seconds()
-		peak := procStatusKiB(b, p.cmd.Process.Pid, "VmHWM:")
+		peak := brokertest.ProcStatusKiB(b, p.cmd.Process.Pid, "VmHWM:")
 
 		baseline := kgoBaseline(b, broker)
 
@@ -150,22 +149,4 @@ func (c *lineCounter) lines(path string) int {
 			return c.n
 		}
 	}
-}
-
-// procStatusKiB reads one kB field of /proc/<pid>/status.
-func procStatusKiB(b *testing.B, pid int, field string) int64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return n
-		}
-	}
-	b.Fatalf("no %s in /proc/%d/status", field, pid)
-	return 0
 }
