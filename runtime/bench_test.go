@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -86,24 +85,6 @@ func (c *lineCounter) lines(path string) int {
 		c.off += int64(k)
 		if err != nil || k == 0 {
 			return c.n
-		}
-	}
-}
-
-func countLines(path string) int {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	n := 0
-	r := bufio.NewReaderSize(f, 1<<20)
-	buf := make([]byte, 1<<20)
-	for {
-		k, err := r.Read(buf)
-		n += bytes.Count(buf[:k], []byte{'\n'})
-		if err != nil {
-			return n
 		}
 	}
 }
