@@ -12,9 +12,10 @@ import "fmt"
 // The Struct takes ownership of values: the caller must not use the slice
 // afterwards. A struct built from values that do not match its schema
 // breaks the invariant the rest of the runtime relies on; use NewStruct
-// and PutField unless the values are known to match. It panics, as
-// NewStruct does, if schema is not a STRUCT schema, or if len(values) is
-// not the number of fields.
+// and PutField unless the values are known to match. Built with the
+// invariants tag (`make test` does), it checks them and panics on a
+// mismatch. It panics, as NewStruct does, if schema is not a STRUCT
+// schema, or if len(values) is not the number of fields.
 func NewStructUnchecked(schema *Schema, values []any) *Struct {
 	st := new(Struct)
 	InitStructUnchecked(st, schema, values)
@@ -36,4 +37,9 @@ func InitStructUnchecked(st *Struct, schema *Schema, values []any) {
 		panic(fmt.Errorf("%w: InitStructUnchecked on a Struct in use", ErrSchema))
 	}
 	st.schema, st.values = schema, values
+	if invariants {
+		if err := st.Validate(); err != nil {
+			panic(fmt.Errorf("%w: NewStructUnchecked with values that do not match the schema %s: %v", ErrSchema, schema.Name(), err))
+		}
+	}
 }

@@ -9,7 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -43,10 +46,12 @@ func pgBin(tb testing.TB, name string) string {
 }
 
 // jsonSink converts records with JsonConverter (schemas.enable=true), as
-// the runtime does before producing them, and counts the bytes.
+// the runtime does before producing them, and counts the bytes. Like the
+// runtime's source runner (runtime/task, sourceRunner.send), a poll of 128
+// records or more is converted on GOMAXPROCS goroutines.
 type jsonSink struct {
 	key, value *convert.JSONConverter
-	bytes      int64
+	bytes      atomic.Int64
 }
 
 func newJSONSink(tb testing.TB) *jsonSink {
@@ -64,16 +69,35 @@ func (s *jsonSink) put(tb testing.TB, recs []connectors.Record) {
 	if s == nil {
 		return
 	}
-	for _, r := range recs {
-		k, err := s.key.FromConnect(r.Topic, r.KeySchema, r.Key)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		v, err := s.value.FromConnect(r.Topic, r.ValueSchema, r.Value)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		s.bytes += int64(len(k) + len(v))
+	workers := min(runtime.GOMAXPROCS(0), len(recs)/64)
+	if len(recs) < 128 || workers < 2 {
+		workers = 1
+	}
+	size := (len(recs) + workers - 1) / workers
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			var n int64
+			for _, r := range recs[w*size : min((w+1)*size, len(recs))] {
+				k, err := s.key.FromConnect(r.Topic, r.KeySchema, r.Key)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				v, err := s.value.FromConnect(r.Topic, r.ValueSchema, r.Value)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				n += int64(len(k) + len(v))
+			}
+			s.bytes.Add(n)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		tb.Fatal(err)
 	}
 }
 
@@ -174,7 +198,7 @@ func BenchmarkStreamVsPgRecvlogical(b *testing.B) {
 				r.close()
 				if kind == "json" {
 					withJSON.add(dur)
-					jsonBytes, cpuJSON = sink.bytes, cpu
+					jsonBytes, cpuJSON = sink.bytes.Load(), cpu
 				} else {
 					records.add(dur)
 					cpuRec = cpu

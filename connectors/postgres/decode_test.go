@@ -58,15 +58,15 @@ func TestDecodeMessages(t *testing.T) {
 	if err != nil || row[0] != int32(2) || row[1] != unchangedToast {
 		t.Fatalf("row %v %v", row, err)
 	}
-	v, err := ts.valueStruct(row)
-	if err != nil {
+	v := ts.valueStruct(row)
+	if err := v.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	if name, _ := v.Get("name"); name != DefaultToastPlaceholder {
 		t.Errorf("unchanged TOAST → %v", name)
 	}
 	old, _ := ts.rowOf(&ch.old)
-	k, _ := ts.keyStruct(old)
+	k := ts.keyStruct(old)
 	if id, _ := k.Get("id"); id != int32(1) {
 		t.Errorf("old key %v", k)
 	}

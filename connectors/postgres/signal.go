@@ -506,16 +506,7 @@ func (st *streamer) readIncrementalChunk(ctx context.Context) error {
 			}
 			row[i] = x
 		}
-		value, err := r.ts.valueStruct(row)
-		if err != nil {
-			_, _ = rr.Close()
-			return err
-		}
-		key, err := r.ts.keyStruct(row)
-		if err != nil {
-			_, _ = rr.Close()
-			return err
-		}
+		value, key := r.ts.valueStruct(row), r.ts.keyStruct(row)
 		r.index[keyString(r.ts, row)] = len(r.buffer)
 		r.buffer = append(r.buffer, incrRow{key: key, value: value})
 		last := make([]string, n)

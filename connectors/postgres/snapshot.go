@@ -323,17 +323,7 @@ func (s *session) readChunk(ctx context.Context, conn *pgx.Conn, st *snapTable, 
 			}
 			row[i] = x
 		}
-		after, err := ts.valueStruct(row)
-		if err != nil {
-			_, _ = rr.Close()
-			return err
-		}
-		key, err := ts.keyStruct(row)
-		if err != nil {
-			_, _ = rr.Close()
-			return err
-		}
-		batch = append(batch, events.record(ts, key, events.envelope(ts, opRead, nil, after, st.source, now), offset))
+		batch = append(batch, events.record(ts, ts.keyStruct(row), events.envelope(ts, opRead, nil, ts.valueStruct(row), st.source, now), offset))
 		if len(batch) == snapshotBatchRows {
 			select {
 			case c.out <- batch:
