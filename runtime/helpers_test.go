@@ -242,12 +242,15 @@ func readTopic(t testing.TB, w *testWorker, topic string) []*kgo.Record {
 //	                 (a global counter per connector name) then works
 //	test.Dynamic     a source whose task count and failures the test
 //	                 controls through dynamics[name]
+//	test.Progress    a source whose task reports a snapshot job 30%
+//	                 done until progressDone[name] is set
 func testPlugins() []plugins.Plugin {
 	return []plugins.Plugin{
 		{Class: "test.Hanging", Kind: plugins.KindSource, New: func() any { return &hangingConnector{} }},
 		{Class: "test.HangingStart", Kind: plugins.KindSource, New: func() any { return &hangingConnector{hangStart: true} }},
 		{Class: "test.Flaky", Kind: plugins.KindSource, New: func() any { return &flakyConnector{} }},
 		{Class: "test.Dynamic", Kind: plugins.KindSource, New: func() any { return &dynamicConnector{} }},
+		{Class: "test.Progress", Kind: plugins.KindSource, New: func() any { return &progressConnector{} }},
 	}
 }
 

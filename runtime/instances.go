@@ -404,6 +404,12 @@ func (l taskStatusListener) Failed(_ string, _ int, err error) {
 	}
 }
 
+func (l taskStatusListener) Progress(_ string, _ int, trace string) {
+	if l.live() {
+		l.t.h.post(evTaskProgress{ID: l.t.id, Inc: l.t.inc, Trace: trace})
+	}
+}
+
 func (l taskStatusListener) TopicUsed(connector string, task int, topic string) {
 	if l.live() && l.t.h.cfg.TopicTrackingEnable {
 		l.t.h.status.topicUsed(connector, task, topic, l.t.h.clock())

@@ -116,6 +116,15 @@ type (
 		State State
 		Err   error
 	}
+	// evTaskProgress: a running task's long jobs (a snapshot) moved on;
+	// Trace describes them, "" once they are over. It becomes the trace
+	// of the task's RUNNING status, so that GET /connectors/{name}/status
+	// shows how far a snapshot has come.
+	evTaskProgress struct {
+		ID    TaskID
+		Inc   uint64
+		Trace string
+	}
 	// evTaskExited: the task instance is gone: it failed (Err), finished
 	// its input (Finished), or was stopped (possibly Abandoned after the
 	// graceful timeout).
@@ -146,6 +155,7 @@ func (evReconfigure) isEvent()          {}
 func (evTaskConfigsGenerated) isEvent() {}
 func (evTaskStarted) isEvent()          {}
 func (evTaskState) isEvent()            {}
+func (evTaskProgress) isEvent()         {}
 func (evTaskExited) isEvent()           {}
 
 // actionKind says what the driver must do.
@@ -571,6 +581,14 @@ func (m *machine) handle(ev event) {
 			}
 			m.writeTaskStatus(t, StateFailed, trace)
 		}
+	case evTaskProgress:
+		t, ok := m.tasks[e.ID]
+		// Only a RUNNING status of the current instance carries progress:
+		// a paused, failed or stopping task keeps its own status.
+		if !ok || t.inc != e.Inc || t.phase != phaseRunning || t.status != StateRunning {
+			return
+		}
+		m.writeTaskStatus(t, StateRunning, e.Trace)
 	case evTaskExited:
 		t, ok := m.tasks[e.ID]
 		if !ok || t.inc != e.Inc {

@@ -116,6 +116,17 @@ func TestMachine(t *testing.T) {
 			step{ev: evConnectorStarted{Name: "c", Inc: 4}, want: []string{"write-status c RUNNING", "generate-task-configs c#4 max=2"}},
 			step{ev: evTaskState{ID: TaskID{"c", 0}, Inc: 2, State: StateRunning}, want: []string{"write-status c-0 RUNNING"}},
 		)},
+		{"a running task's progress becomes its status trace", append(created(),
+			step{ev: evTaskProgress{ID: TaskID{"c", 0}, Inc: 2, Trace: "snapshot t: 1 of about 4 rows (25%)"}, want: []string{"write-status c-0 RUNNING snapshot t: 1 of about 4 rows (25%)"}},
+			// Unchanged: nothing written; a replaced instance's: ignored.
+			step{ev: evTaskProgress{ID: TaskID{"c", 0}, Inc: 2, Trace: "snapshot t: 1 of about 4 rows (25%)"}},
+			step{ev: evTaskProgress{ID: TaskID{"c", 1}, Inc: 1, Trace: "snapshot u: 1 of about 4 rows (25%)"}},
+			step{ev: evTaskProgress{ID: TaskID{"c", 0}, Inc: 2}, want: []string{"write-status c-0 RUNNING"}},
+			// A paused task keeps its PAUSED status.
+			step{ev: evTargetState{Name: "c", State: TargetPaused}, want: []string{"stop-connector c#1", "write-status c PAUSED", "pause-task c-0#2", "pause-task c-1#3"}},
+			step{ev: evTaskState{ID: TaskID{"c", 0}, Inc: 2, State: StatePaused}, want: []string{"write-status c-0 PAUSED"}},
+			step{ev: evTaskProgress{ID: TaskID{"c", 0}, Inc: 2, Trace: "snapshot t: 2 of about 4 rows (50%)"}},
+		)},
 		{"stop empties the tasks, resume regenerates them", append(created(),
 			step{ev: evTaskConfigs{Name: "c", Configs: []map[string]string{}, Applied: cfg()}, want: []string{"stop-task c-0#2", "stop-task c-1#3"}},
 			step{ev: evTargetState{Name: "c", State: TargetStopped}, want: []string{"stop-connector c#1"}},

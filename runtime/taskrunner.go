@@ -40,6 +40,7 @@ type taskListener interface {
 	Running(connector string, task int)
 	Paused(connector string, task int)
 	Failed(connector string, task int, err error)
+	Progress(connector string, task int, trace string)
 	TopicUsed(connector string, task int, topic string)
 }
 

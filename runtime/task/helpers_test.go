@@ -81,6 +81,7 @@ type statusRecorder struct {
 	mu     sync.Mutex
 	events []string
 	topics []string
+	traces []string // Progress calls
 	err    error
 }
 
@@ -96,6 +97,11 @@ func (s *statusRecorder) Failed(_ string, _ int, err error) {
 	s.err = err
 	s.mu.Unlock()
 	s.add("failed")
+}
+func (s *statusRecorder) Progress(_ string, _ int, trace string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.traces = append(s.traces, trace)
 }
 func (s *statusRecorder) TopicUsed(_ string, _ int, topic string) {
 	s.mu.Lock()

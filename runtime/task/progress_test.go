@@ -1,6 +1,7 @@
 package task
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -9,25 +10,34 @@ import (
 	"github.com/sluicedata/sluice/connectors"
 )
 
-// progressSource is a genSource with a long job to report.
-type progressSource struct{ *genSource }
+// progressSource is a genSource with a long job to report; finish ends
+// the job.
+type progressSource struct {
+	*genSource
+	finished *atomic.Bool
+}
 
-func (progressSource) JobProgress() []connectors.Progress {
+func (p progressSource) JobProgress() []connectors.Progress {
+	if p.finished.Load() {
+		return []connectors.Progress{{Job: "snapshot public.orders", Done: 100, Estimated: 100, Finished: true}}
+	}
 	return []connectors.Progress{{Job: "snapshot public.orders", Done: 40, Estimated: 100}}
 }
 
 // TestSourceProgressInMetrics pins that a source's ProgressReporter shows
-// in the task metrics while it runs.
+// in the task metrics while it runs, and in the trace of its RUNNING
+// status until the job is finished.
 func TestSourceProgressInMetrics(t *testing.T) {
 	old := progressInterval
 	progressInterval = 10 * time.Millisecond
 	defer func() { progressInterval = old }()
 
+	var finished atomic.Bool
 	addr := startBroker(t)
-	env, _, _ := newEnv(t, addr)
+	env, status, _ := newEnv(t, addr)
 	reg := prometheus.NewRegistry()
 	env.Metrics = NewMetrics(reg)
-	tk := startTask(t, sourceSpec("prog", nil, progressSource{&genSource{topic: "prog", total: 1 << 30, batch: 10}}), env)
+	tk := startTask(t, sourceSpec("prog", nil, progressSource{&genSource{topic: "prog", total: 1 << 30, batch: 10}, &finished}), env)
 	defer stopTask(t, tk)
 
 	gauge := func(measure string) (float64, bool) {
@@ -57,4 +67,40 @@ func TestSourceProgressInMetrics(t *testing.T) {
 		f, ok3 := gauge("finished")
 		return ok1 && ok2 && ok3 && d == 40 && e == 100 && f == 0
 	})
+	lastTrace := func() string {
+		status.mu.Lock()
+		defer status.mu.Unlock()
+		if len(status.traces) == 0 {
+			return "<none>"
+		}
+		return status.traces[len(status.traces)-1]
+	}
+	eventually(t, 10*time.Second, "progress in the status trace", func() bool {
+		return lastTrace() == "snapshot public.orders: 40 of about 100 rows (40%)"
+	})
+	finished.Store(true)
+	eventually(t, 10*time.Second, "the trace cleared once the job finished", func() bool { return lastTrace() == "" })
+}
+
+func TestProgressTrace(t *testing.T) {
+	for _, tc := range []struct {
+		ps   []connectors.Progress
+		want string
+	}{
+		{nil, ""},
+		{[]connectors.Progress{{Job: "snapshot a", Done: 5, Estimated: 5, Finished: true}}, ""},
+		{[]connectors.Progress{
+			{Job: "snapshot public.items", Done: 5000, Estimated: 4900, Finished: true},
+			{Job: "snapshot public.orders", Done: 412000, Estimated: 1000000},
+			{Job: "snapshot public.lines", Done: 1200, Estimated: 1000},
+			{Job: "snapshot public.new", Done: 7, Estimated: -1},
+		}, "snapshot public.items: finished, 5000 rows\n" +
+			"snapshot public.orders: 412000 of about 1000000 rows (41%)\n" +
+			"snapshot public.lines: 1200 of about 1000 rows (99%)\n" +
+			"snapshot public.new: 7 rows so far"},
+	} {
+		if got := ProgressTrace(tc.ps); got != tc.want {
+			t.Errorf("ProgressTrace(%v) =\n%s\nwant\n%s", tc.ps, got, tc.want)
+		}
+	}
 }

@@ -25,17 +25,19 @@ func (s *sourceRunner) commitRecord(r *connectors.Record, md *connectors.RecordM
 
 // committer calls CommitRecord for acknowledged records and flushes
 // offsets every offset.flush.interval.ms, until stop is closed.
-// progressInterval is how often a ProgressReporter's progress is read.
-var progressInterval = 5 * time.Second
+// progressInterval is how often a ProgressReporter's progress is read,
+// for /metrics and the status trace.
+var progressInterval = time.Second
 
 func (s *sourceRunner) committer(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	t := s.t
 	tick := time.NewTicker(t.settings.OffsetFlushInterval)
 	defer tick.Stop()
-	// Long jobs (a snapshot) report progress for /metrics every few
-	// seconds; tasks without any have no ticker.
+	// Long jobs (a snapshot) report progress for /metrics and the status
+	// trace every few seconds; tasks without any have no ticker.
 	var progress <-chan time.Time
+	var lastTrace string
 	pr, _ := s.src.(connectors.ProgressReporter)
 	if pr != nil {
 		pt := time.NewTicker(progressInterval)
@@ -45,7 +47,15 @@ func (s *sourceRunner) committer(stop <-chan struct{}, done chan<- struct{}) {
 	for {
 		select {
 		case <-progress:
-			t.met.reportProgress(pr.JobProgress())
+			ps := pr.JobProgress()
+			t.met.reportProgress(ps)
+			// While a job runs the trace is sent at every tick (the
+			// herder writes it only when it changed, and a resume clears
+			// it); once all are finished, one last time to clear it.
+			if trace := ProgressTrace(ps); trace != "" || lastTrace != "" {
+				t.reportProgress(trace)
+				lastTrace = trace
+			}
 		case <-s.acks.signal:
 			s.drainAcks()
 		case <-tick.C:

@@ -99,6 +99,11 @@ type StatusListener interface {
 	Paused(connector string, task int)
 	// Failed: the task failed; err's text becomes the status trace.
 	Failed(connector string, task int, err error)
+	// Progress: the task's long jobs (connectors.ProgressReporter) moved
+	// on; trace says how far each has come (ProgressTrace), "" once all
+	// are finished. Called every few seconds while a job runs, and once
+	// when the last one finishes.
+	Progress(connector string, task int, trace string)
 	// TopicUsed: the task produced to (source) or consumed from (sink)
 	// topic for the first time (KIP-558 active topics).
 	TopicUsed(connector string, task int, topic string)
@@ -444,6 +449,12 @@ func (t *Task) reportPaused() {
 	t.met.setState(false, true, false)
 	if t.status != nil && !t.abandoned.Load() {
 		t.status.Paused(t.connector, t.id)
+	}
+}
+
+func (t *Task) reportProgress(trace string) {
+	if t.status != nil && !t.abandoned.Load() {
+		t.status.Progress(t.connector, t.id, trace)
 	}
 }
 
