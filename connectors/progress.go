@@ -16,9 +16,10 @@ type Progress struct {
 
 // ProgressReporter is an optional Source capability: a task with long
 // jobs (an initial snapshot) reports their progress, which the runtime
-// exposes in /metrics (sluice_task_progress_done / _estimated, labelled by
-// job) every few seconds while the task runs. JobProgress must be cheap and
-// safe to call concurrently with Poll.
+// reads every second while the task runs and exposes in /metrics
+// (sluice_task_progress{job, measure="done"|"estimated"|"finished"}) and
+// in the trace of the task's RUNNING status until every job is finished.
+// JobProgress must be cheap and safe to call concurrently with Poll.
 type ProgressReporter interface {
 	JobProgress() []Progress
 }
