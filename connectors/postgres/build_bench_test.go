@@ -8,9 +8,9 @@ import (
 	"github.com/sluicedata/sluice/runtime/convert"
 )
 
-// benchRecord is a streamed insert into a five-column table, as built by
-// the task.
-func benchRecord(b *testing.B) connectors.Record {
+// benchTable is the five-column table of the benchmarks, as the task
+// builds its schema.
+func benchTable(b *testing.B) (Config, *tableMeta, *tableSchema) {
 	cfg, _ := ParseConfig(map[string]string{"database.hostname": "h", "database.user": "u", "database.dbname": "d", "topic.prefix": "p"})
 	tm := &typeMapper{decimal: "precise", time: "adaptive", binary: "bytes", interval: "numeric", placeholder: "x",
 		types: func(oid uint32) *pgType { return &pgType{OID: oid, Kind: 'b'} }}
@@ -23,6 +23,13 @@ func benchRecord(b *testing.B) connectors.Record {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return cfg, meta, ts
+}
+
+// benchRecord is a streamed insert into a five-column table, as built by
+// the task.
+func benchRecord(b *testing.B) connectors.Record {
+	cfg, meta, ts := benchTable(b)
 	row := []any{int64(12345), "customer 12345", int32(45), connectors.DecimalFromInt64(12345, 2), "2024-01-01T03:25:45.000000Z"}
 	eb := newEventBuilder(cfg, 0, "run")
 	si := &sourceInfo{ts: time.Now(), lastCommit: 123456789, lsn: 123456999, txID: 777, hasTxID: true, table: meta.ID}
@@ -52,15 +59,7 @@ func BenchmarkJSONConvertRecord(b *testing.B) {
 // BenchmarkBuildRecord decodes a pgoutput tuple and builds its change
 // record (key, value, source block, envelope, offset).
 func BenchmarkBuildRecord(b *testing.B) {
-	cfg, _ := ParseConfig(map[string]string{"database.hostname": "h", "database.user": "u", "database.dbname": "d", "topic.prefix": "p"})
-	tm := &typeMapper{decimal: "precise", time: "adaptive", binary: "bytes", interval: "numeric", placeholder: "x",
-		types: func(oid uint32) *pgType { return &pgType{OID: oid, Kind: 'b'} }}
-	f := &schemaFactory{cfg: cfg, filters: newFilters(cfg), types: tm}
-	meta := &tableMeta{ID: tableID{"public", "bench"}, Key: []string{"id"}, Columns: []catalogColumn{
-		{Name: "id", TypeOID: oidInt8, TypeMod: -1, NotNull: true}, {Name: "name", TypeOID: oidText, TypeMod: -1, NotNull: true},
-		{Name: "qty", TypeOID: oidInt4, TypeMod: -1}, {Name: "price", TypeOID: oidNumeric, TypeMod: (10<<16 | 2) + 4},
-		{Name: "created", TypeOID: oidTimestamptz, TypeMod: -1}}}
-	ts, _ := f.build(meta, catalogColumns(meta))
+	cfg, _, ts := benchTable(b)
 	eb := newEventBuilder(cfg, 0, "run")
 	tmpl := eb.sourceTemplate(time.Now(), "", 777, true)
 	now := newProcTime(time.Now())
@@ -71,5 +70,25 @@ func BenchmarkBuildRecord(b *testing.B) {
 		row, _ := ts.rowOf(&tup)
 		src := sourceFor(tmpl, ts, 123456789, 123456999, int64(123456999))
 		out, _ = eb.change(out[:0], ts, opCreate, nil, row, src, streamOffset(1, 2, 3, 4, "INSERT", 1, nil), now)
+	}
+}
+
+// BenchmarkBuildSnapshotRecord parses a snapshot row (text format, as the
+// snapshot reads it) and builds its read record.
+func BenchmarkBuildSnapshotRecord(b *testing.B) {
+	cfg, meta, ts := benchTable(b)
+	eb := newEventBuilder(cfg, 0, "run")
+	src := eb.source(&sourceInfo{ts: time.Now(), snapshot: snapTrue, txID: 777, hasTxID: true, table: meta.ID})
+	offset := snapshotOffset(123456789, 777, time.Now().UnixMicro(), false)
+	now := newProcTime(time.Now())
+	cells := [][]byte{[]byte("12345"), []byte("customer 12345"), []byte("45"), []byte("123.45"), []byte("2024-01-01 03:25:45+00")}
+	row := make([]any, len(ts.cols))
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(row)
+		for i, c := range cells {
+			row[i], _ = ts.parseCell(i, c)
+		}
+		_ = eb.read(ts, row, src, offset, now)
 	}
 }

@@ -500,6 +500,37 @@ func (b *eventBuilder) record(ts *tableSchema, key *connectors.Struct, value *co
 	return r
 }
 
+// read returns the snapshot record (op r) of row. Its key, value and
+// envelope structs share one allocation and their values another: a
+// snapshot builds millions of these, and allocation is most of its cost.
+// row is not retained.
+func (b *eventBuilder) read(ts *tableSchema, row []any, src *connectors.Struct, offset map[string]any, now procTime) connectors.Record {
+	nv, nk := len(ts.valueFields), len(ts.keyFields)
+	vals := make([]any, nv+nk+envelopeFields)
+	structs := new([3]connectors.Struct)
+	value, key, env := vals[:nv:nv], vals[nv:nv+nk:nv+nk], vals[nv+nk:]
+	for i := range ts.valueFields {
+		vf := &ts.valueFields[i]
+		value[i] = fieldValue(vf, row[vf.rel])
+	}
+	connectors.InitStructUnchecked(&structs[0], ts.valueSchema, value)
+	env[ts.env.after.Index()] = &structs[0]
+	env[ts.env.source.Index()] = src
+	env[ts.env.op.Index()] = boxedOps[opRead]
+	env[ts.env.tsMs.Index()], env[ts.env.tsUs.Index()], env[ts.env.tsNs.Index()] = now.ms, now.us, now.ns
+	connectors.InitStructUnchecked(&structs[2], ts.envelope, env)
+	var k *connectors.Struct
+	if ts.hasKey {
+		for i := range ts.keyFields {
+			vf := &ts.keyFields[i]
+			key[i] = fieldValue(vf, row[vf.rel])
+		}
+		connectors.InitStructUnchecked(&structs[1], ts.keySchema, key)
+		k = &structs[1]
+	}
+	return b.record(ts, k, &structs[2], offset)
+}
+
 // tombstone returns the tombstone following a delete record.
 func tombstone(del connectors.Record) connectors.Record {
 	t := del

@@ -309,9 +309,10 @@ func (s *session) readChunk(ctx context.Context, conn *pgx.Conn, st *snapTable, 
 	events := s.t.events
 	batch := make([]connectors.Record, 0, snapshotBatchRows)
 	now := newProcTime(s.t.now())
+	row := make([]any, len(ts.cols))
 	for rr.NextRow() {
 		vals := rr.Values()
-		row := make([]any, len(ts.cols))
+		clear(row)
 		for i, v := range vals {
 			if v == nil || i >= len(row) {
 				continue
@@ -323,7 +324,7 @@ func (s *session) readChunk(ctx context.Context, conn *pgx.Conn, st *snapTable, 
 			}
 			row[i] = x
 		}
-		batch = append(batch, events.record(ts, ts.keyStruct(row), events.envelope(ts, opRead, nil, ts.valueStruct(row), st.source, now), offset))
+		batch = append(batch, events.read(ts, row, st.source, offset, now))
 		if len(batch) == snapshotBatchRows {
 			select {
 			case c.out <- batch:
