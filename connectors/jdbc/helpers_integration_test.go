@@ -4,12 +4,9 @@ package jdbc
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -19,10 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sluicedata/sluice/connectors"
+	"github.com/sluicedata/sluice/internal/pgtest"
 )
-
-const howToRun = "SLUICE_TEST_PG_DSN is not set: run `make test`, or start a server with " +
-	"`d=$(mktemp -d); chmod 755 $d; export SLUICE_TEST_PG_DSN=$(internal/testenv/postgres.sh start $d/pg)`"
 
 // testDB is a private database on the test server.
 type testDB struct {
@@ -34,44 +29,9 @@ type testDB struct {
 // newDB creates a database for one test and drops it afterwards.
 func newDB(tb testing.TB) *testDB {
 	tb.Helper()
-	dsn := os.Getenv("SLUICE_TEST_PG_DSN")
-	if dsn == "" {
-		tb.Fatal(howToRun)
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		tb.Fatalf("connect to %s: %v", dsn, err)
-	}
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	name := "jdbc_" + strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(tb.Name())) + "_" + hex.EncodeToString(rnd[:])
-	if len(name) > 60 {
-		name = name[:52] + "_" + hex.EncodeToString(rnd[:])
-	}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		tb.Fatalf("create database: %v", err)
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	db := &testDB{name: name}
-	user := u.User.Username()
-	db.jdbcURL = fmt.Sprintf("jdbc:postgresql://%s/%s?user=%s&sslmode=disable", u.Host, name, user)
-	u.Path = "/" + name
-	db.conn, err = pgx.Connect(ctx, u.String())
-	if err != nil {
-		tb.Fatalf("connect to %s: %v", name, err)
-	}
-	tb.Cleanup(func() {
-		_ = db.conn.Close(ctx)
-		if _, err := admin.Exec(ctx, "DROP DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			tb.Logf("drop database %s: %v", name, err)
-		}
-		_ = admin.Close(ctx)
-	})
-	return db
+	d := pgtest.NewDB(tb)
+	u, user, _ := d.JDBCURL()
+	return &testDB{name: d.Name, jdbcURL: u + "&user=" + url.QueryEscape(user), conn: d.Conn}
 }
 
 func (db *testDB) exec(tb testing.TB, sql string, args ...any) {
