@@ -34,8 +34,7 @@
 //
 // The slot's confirmed_flush_lsn is advanced only after Commit reported
 // offsets stored: to the lsn_commit of the stored offset (the end of the last
-// transaction whose events were all stored), or, once every record the task
-// produced is stored and the stream is idle, to the idle position. After a
+// transaction whose events were all stored), never beyond it. After a
 // crash the stream is replayed from there and the events of the stored
 // prefix of the interrupted transaction are skipped (by txId, lsn and the
 // count of events at that lsn). A slot found ahead of the stored offset, or

@@ -240,17 +240,29 @@ func TestEndToEndThroughREST(t *testing.T) {
 		t.Fatalf("ops %v", ops)
 	}
 	// The runtime stored the offsets (Debezium's keys) and called Commit:
-	// the slot follows.
-	waitUntil(t, 30*time.Second, "the offsets to be stored", func() bool {
+	// the slot follows, up to the stored lsn_commit and never beyond it.
+	storedCommit := func() int64 {
 		_, body := call("GET", "/connectors/inventory/offsets", nil)
-		return strings.Contains(string(body), `"server":"dbserver1"`) && strings.Contains(string(body), `"lsn_commit"`)
-	})
-	var start string
-	_ = admin.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&start)
+		var offs struct {
+			Offsets []struct {
+				Partition map[string]any `json:"partition"`
+				Offset    map[string]any `json:"offset"`
+			} `json:"offsets"`
+		}
+		if json.Unmarshal(body, &offs) != nil || len(offs.Offsets) != 1 || offs.Offsets[0].Partition["server"] != "dbserver1" {
+			return 0
+		}
+		c, _ := offs.Offsets[0].Offset["lsn_commit"].(float64)
+		return int64(c)
+	}
 	waitUntil(t, 30*time.Second, "the slot to confirm the stored position", func() bool {
-		var ok bool
-		_ = admin.QueryRow(ctx, "SELECT confirmed_flush_lsn >= $1::pg_lsn FROM pg_replication_slots WHERE slot_name = $2", start, slot).Scan(&ok)
-		return ok
+		var confirmed int64
+		_ = admin.QueryRow(ctx, "SELECT (confirmed_flush_lsn - '0/0')::bigint FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&confirmed)
+		stored := storedCommit() // read second: it only grows
+		if confirmed > stored && stored > 0 {
+			t.Fatalf("the slot confirmed %X, beyond the stored lsn_commit %X", confirmed, stored)
+		}
+		return stored > 0 && confirmed == stored
 	})
 	if code, body := call("DELETE", "/connectors/inventory", nil); code != 204 {
 		t.Fatalf("delete: %d %s", code, body)

@@ -373,18 +373,16 @@ func (st *streamer) maybeStatus(now time.Time) error {
 	return nil
 }
 
+// sendStatus reports the flush position Commit allowed (the stored
+// lsn_commit), never more: a task restarted after a crash resumes from the
+// stored offset, and a slot confirmed beyond it would fail it with
+// ErrSlotAhead (or, if that check were relaxed, skip what was not stored).
+// A quiet slot advances through heartbeats, whose stored offsets carry the
+// idle position.
 func (st *streamer) sendStatus(reply bool) error {
-	flush := max(pglogrepl.LSN(st.t.flushTarget.Load()), st.minFlush)
-	if !st.inTx && len(st.pending) == 0 && st.incr == nil && st.t.allStored() {
-		// Everything read so far is stored (or produced no record):
-		// nothing before the idle position is needed again. This lets an
-		// idle slot advance, and a server shutdown (which waits for the
-		// client to confirm everything it sent) proceed.
-		flush = max(flush, st.idleLSN, st.lastCommitEnd)
-	}
 	// Never report less than before (Postgres 15 would move the slot
 	// back).
-	flush = max(flush, st.sentFlush)
+	flush := max(pglogrepl.LSN(st.t.flushTarget.Load()), st.minFlush, st.sentFlush)
 	write := max(st.received, flush)
 	err := pglogrepl.SendStandbyStatusUpdate(context.Background(), st.repl, pglogrepl.StandbyStatusUpdate{
 		WALWritePosition: write, WALFlushPosition: flush, WALApplyPosition: flush, ReplyRequested: reply})
@@ -395,6 +393,37 @@ func (st *streamer) sendStatus(reply bool) error {
 	st.lastStatus = time.Now()
 	return nil
 }
+
+// sendCaughtUp answers a keepalive that asks for a reply while everything
+// read is stored (or produced no record): the received position as
+// written, and no flush position (InvalidXLogRecPtr), which leaves the
+// slot where Commit put it. A walsender that is shutting down exits once
+// the client's flush position, or its write position when it has none,
+// reaches what it sent; confirming that as flushed instead would put the
+// slot ahead of the stored offset. pglogrepl.SendStandbyStatusUpdate
+// cannot send an invalid flush position (it puts the write position
+// there), so the message is built here.
+func (st *streamer) sendCaughtUp() error {
+	msg := make([]byte, 0, 34)
+	msg = append(msg, pglogrepl.StandbyStatusUpdateByteID)
+	msg = binary.BigEndian.AppendUint64(msg, uint64(st.received)) // written
+	msg = binary.BigEndian.AppendUint64(msg, 0)                   // flushed: invalid
+	msg = binary.BigEndian.AppendUint64(msg, 0)                   // applied: invalid
+	msg = binary.BigEndian.AppendUint64(msg, uint64(time.Since(pgEpoch).Microseconds()))
+	msg = append(msg, 0) // no reply requested
+	buf, err := (&pgproto3.CopyData{Data: msg}).Encode(nil)
+	if err == nil {
+		err = st.repl.Frontend().SendUnbufferedEncodedCopyData(buf)
+	}
+	if err != nil {
+		return connectors.Retriable(fmt.Errorf("postgres: send standby status: %w", err))
+	}
+	st.lastStatus = time.Now()
+	return nil
+}
+
+// pgEpoch is the origin of Postgres timestamps.
+var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // setPos sets the position after the current event, with a copy of the
 // incremental snapshot state.
@@ -445,6 +474,9 @@ func (st *streamer) copyData(ctx context.Context, data []byte) error {
 			st.idleLSN = max(st.idleLSN, walEnd)
 		}
 		if data[17] != 0 {
+			if !st.inTx && len(st.pending) == 0 && st.incr == nil && st.t.allStored() {
+				return st.sendCaughtUp()
+			}
 			return st.sendStatus(false)
 		}
 		return nil
