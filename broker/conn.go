@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/bits"
 	"net"
 	"runtime/debug"
 	"slices"
@@ -132,14 +133,29 @@ var bodies sync.Pool
 // one allocation up front.
 const maxPooledBody = 16 << 20
 
+// getBody returns a buffer of n bytes: a pooled one when the one the pool
+// hands out is large enough, else a new one with room to spare (bodyCap),
+// so that it serves the next requests of about the same size. A pooled
+// buffer that is too small is dropped, not put back: putting it back and
+// allocating anyway made the pool grow by a buffer per request that
+// missed until the next collections: in a worker streaming Debezium
+// events, 51 MB of 1 MB produce bodies, over a third of its live heap.
 func getBody(n int) []byte {
-	if bp, ok := bodies.Get().(*[]byte); ok {
-		if cap(*bp) >= n {
-			return (*bp)[:n]
-		}
-		bodies.Put(bp)
+	if bp, ok := bodies.Get().(*[]byte); ok && cap(*bp) >= n {
+		return (*bp)[:n]
 	}
-	return make([]byte, n)
+	return make([]byte, n, bodyCap(n))
+}
+
+// bodyCap rounds n up to at least 4 KiB, and past that to a multiple of
+// an eighth of its power of two (at most 12.5% more): produce requests
+// of one client vary by a few bytes around its batch size.
+func bodyCap(n int) int {
+	if n <= 4<<10 {
+		return 4 << 10
+	}
+	step := 1 << (bits.Len(uint(n)) - 4)
+	return (n + step - 1) &^ (step - 1)
 }
 
 func putBody(b []byte) {

@@ -139,3 +139,20 @@ func TestHandlerPanicClosesOnlyThatConnection(t *testing.T) {
 	}
 	nc.Close()
 }
+
+func TestGetBodyCapacity(t *testing.T) {
+	for _, n := range []int{0, 1, 4096, 4097, 1_000_012, 1 << 20, 1<<20 + 1, maxPooledBody} {
+		c := bodyCap(n)
+		if c < n || c < 4096 || (n > 4096 && c > n+n/8) {
+			t.Errorf("bodyCap(%d) = %d", n, c)
+		}
+		if b := getBody(n); len(b) != n {
+			t.Errorf("getBody(%d): len %d", n, len(b))
+		}
+	}
+	// Produce requests of one client vary by a few bytes around its batch
+	// size: one class serves them all.
+	if bodyCap(1_000_012) != bodyCap(1_000_512) || bodyCap(1_000_012) < 1_000_512 {
+		t.Errorf("bodyCap(1_000_012) = %d, bodyCap(1_000_512) = %d", bodyCap(1_000_012), bodyCap(1_000_512))
+	}
+}
