@@ -33,7 +33,7 @@ func benchRecord(b *testing.B) connectors.Record {
 	row := []any{int64(12345), "customer 12345", int32(45), connectors.DecimalFromInt64(12345, 2), "2024-01-01T03:25:45.000000Z"}
 	eb := newEventBuilder(cfg, 0, "run")
 	si := &sourceInfo{ts: time.Now(), lastCommit: 123456789, lsn: 123456999, txID: 777, hasTxID: true, table: meta.ID}
-	recs, err := eb.change(nil, ts, opCreate, nil, row, eb.source(si), streamOffset(1, 2, 3, 4, "INSERT", 1, nil), newProcTime(time.Now()))
+	recs, err := eb.change(nil, ts, opCreate, nil, row, eb.source(si), streamOffset(1, 2, 3, 4, "INSERT", 1, nil), newProcTime(time.Now()), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func BenchmarkBuildRecord(b *testing.B) {
 	for b.Loop() {
 		row, _ := ts.rowOf(&tup)
 		src := sourceFor(tmpl, ts, 123456789, 123456999, int64(123456999))
-		out, _ = eb.change(out[:0], ts, opCreate, nil, row, src, streamOffset(1, 2, 3, 4, "INSERT", 1, nil), now)
+		out, _ = eb.change(out[:0], ts, opCreate, nil, row, src, streamOffset(1, 2, 3, 4, "INSERT", 1, nil), now, nil)
 	}
 }
 
@@ -90,5 +90,25 @@ func BenchmarkBuildSnapshotRecord(b *testing.B) {
 			row[i], _ = ts.parseCell(i, c)
 		}
 		_ = eb.read(ts, row, src, offset, now)
+	}
+}
+
+// BenchmarkBuildRecordTxMetadata is BenchmarkBuildRecord with
+// provide.transaction.metadata: the transaction block and the
+// transaction state in the offset.
+func BenchmarkBuildRecordTxMetadata(b *testing.B) {
+	cfg, _, ts := benchTable(b)
+	eb := newEventBuilder(cfg, 0, "run")
+	tmpl := eb.sourceTemplate(time.Now(), "", 777, true)
+	now := newProcTime(time.Now())
+	tup := tuple{kinds: []byte("ttttt"), data: [][]byte{[]byte("12345"), []byte("customer 12345"), []byte("45"), []byte("123.45"), []byte("2024-01-01 03:25:45+00")}}
+	tx := newTxMonitor(cfg)
+	tx.begin(777)
+	b.ReportAllocs()
+	var out []connectors.Record
+	for b.Loop() {
+		row, _ := ts.rowOf(&tup)
+		src := sourceFor(tmpl, ts, 123456789, 123456999, int64(123456999))
+		out, _ = eb.change(out[:0], ts, opCreate, nil, row, src, streamOffset(1, 2, 3, 4, "INSERT", 1, nil), now, tx)
 	}
 }

@@ -60,6 +60,7 @@ const (
 	KeySignalChannels  = "signal.enabled.channels"
 	KeyIncrChunkSize   = "incremental.snapshot.chunk.size"
 	KeyTxMetadata      = "provide.transaction.metadata"
+	KeyTxTopic         = "topic.transaction"
 )
 
 // Enumerated option values.
@@ -250,6 +251,17 @@ type Config struct {
 	// IncrementalChunkSize is the rows per incremental snapshot chunk.
 	// Debezium: incremental.snapshot.chunk.size; default 1024.
 	IncrementalChunkSize int `json:"incremental.snapshot.chunk.size"`
+
+	// ProvideTransactionMetadata emits, for every transaction the stream
+	// delivers, a BEGIN event and an END event (with the number of events
+	// per table) to <prefix><delimiter><TransactionTopic>, and fills the
+	// transaction block (id, total_order, data_collection_order) of every
+	// streamed change event; see txmeta.go. Debezium:
+	// provide.transaction.metadata; default false.
+	ProvideTransactionMetadata bool `json:"provide.transaction.metadata"`
+	// TransactionTopic is the last part of the transaction metadata
+	// topic's name. Debezium: topic.transaction; default "transaction".
+	TransactionTopic string `json:"topic.transaction"`
 }
 
 // Defaults.
@@ -264,6 +276,7 @@ const (
 	DefaultToastPlaceholder     = "__debezium_unavailable_value"
 	DefaultHeartbeatTopicPrefix = "__debezium-heartbeat"
 	DefaultIncrementalChunkSize = 1024
+	DefaultTransactionTopic     = "transaction"
 )
 
 // ConfigDef returns the connector's own keys (the framework keys are the
@@ -379,7 +392,9 @@ func ConfigDef() *connectors.ConfigDef {
 	def(connectors.ConfigKey{Name: KeyUnknownTypes, Type: connectors.ConfigBoolean, Default: false,
 		Importance: lo, Group: gEvt, Doc: "Emit columns of types without a mapping as bytes of their text form, instead of leaving them out."})
 	def(connectors.ConfigKey{Name: KeyTxMetadata, Type: connectors.ConfigBoolean, Default: false,
-		Importance: lo, Group: gEvt, Doc: "Transaction metadata topics. Not implemented: must be false."})
+		Importance: lo, Group: gEvt, Doc: "Emit a BEGIN and an END event per transaction (END with the number of events per table) to <topic.prefix>.<topic.transaction>, and fill the transaction block (id, total_order, data_collection_order) of every streamed change event."})
+	def(connectors.ConfigKey{Name: KeyTxTopic, Type: connectors.ConfigString, Default: DefaultTransactionTopic,
+		Importance: lo, Group: gEvt, Doc: "Name of the transaction metadata topic after <topic.prefix> and topic.delimiter."})
 
 	def(connectors.ConfigKey{Name: KeyMaxBatchSize, Type: connectors.ConfigInt, Default: DefaultMaxBatchSize, Validator: connectors.AtLeast(1),
 		Importance: med, Group: gPerf, Doc: "Maximum number of records returned by one poll."})
@@ -460,15 +475,14 @@ func ParseConfig(props map[string]string) (Config, error) {
 		SignalTable:           c.String(KeySignalTable),
 		SignalChannels:        c.List(KeySignalChannels),
 		IncrementalChunkSize:  c.Int(KeyIncrChunkSize),
+
+		ProvideTransactionMetadata: c.Bool(KeyTxMetadata),
+		TransactionTopic:           c.String(KeyTxTopic),
 	}
 	if cfg.SnapshotMode == SnapshotNever {
 		cfg.SnapshotMode = SnapshotNoData
 	}
 	var errs connectors.ConfigErrors
-	if c.Bool(KeyTxMetadata) {
-		errs = append(errs, connectors.NewConfigError(KeyTxMetadata, true,
-			"transaction metadata (BEGIN/END events on <prefix>.transaction) is not implemented by Sluice; set it to false"))
-	}
 	if err := cfg.Validate(); err != nil {
 		var ce connectors.ConfigErrors
 		if e, ok := err.(connectors.ConfigErrors); ok {
@@ -554,6 +568,11 @@ func (c Config) Validate() error {
 	}
 	if c.HeartbeatTopicPrefix == "" {
 		bad(KeyHeartbeatPrefix, c.HeartbeatTopicPrefix, "String must be non-empty")
+	}
+	if c.TransactionTopic == "" {
+		bad(KeyTxTopic, c.TransactionTopic, "String must be non-empty")
+	} else if !validTopicChars(c.TransactionTopic) {
+		bad(KeyTxTopic, c.TransactionTopic, "only ASCII letters, digits, '.', '_' and '-' may be used in topic names")
 	}
 	if len(errs) > 0 {
 		return errs

@@ -37,6 +37,7 @@ func TestConfigDefaults(t *testing.T) {
 		TimePrecision: "adaptive", BinaryMode: "bytes", IntervalMode: "numeric", MaxBatchSize: 2048, MaxQueueSize: 8192,
 		PollInterval: 500 * time.Millisecond, StatusInterval: 10 * time.Second, SkippedOps: []string{"t"},
 		ToastPlaceholder: "__debezium_unavailable_value", SignalChannels: []string{"source"}, IncrementalChunkSize: 1024,
+		TransactionTopic: "transaction",
 	}
 	if cfg.String() != want.String() {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
@@ -53,6 +54,7 @@ func (c Config) String() string {
 	b.WriteString("|" + c.PluginName + "|" + c.SlotName + "|" + c.Publication + "|" + c.PublicationAutocreate + "|" + c.SnapshotMode)
 	b.WriteString("|" + c.HeartbeatTopicPrefix + "|" + c.DecimalMode + "|" + c.TimePrecision + "|" + c.BinaryMode + "|" + c.IntervalMode)
 	b.WriteString("|" + c.ToastPlaceholder + "|" + strings.Join(c.SkippedOps, ",") + "|" + strings.Join(c.SignalChannels, ","))
+	b.WriteString("|" + c.TransactionTopic)
 	for _, d := range []time.Duration{c.ConnectTimeout, c.SlotRetryDelay, c.PollInterval, c.StatusInterval, c.HeartbeatInterval} {
 		b.WriteString("|" + d.String())
 	}
@@ -61,6 +63,9 @@ func (c Config) String() string {
 	}
 	if c.TombstonesOnDelete {
 		b.WriteString("|tombstones")
+	}
+	if c.ProvideTransactionMetadata {
+		b.WriteString("|txmeta")
 	}
 	return b.String()
 }
@@ -73,7 +78,8 @@ func TestConfigDebeziumNames(t *testing.T) {
 		"publication.autocreate.mode", "filtered", "table.include.list", "inventory.customers,inventory.orders",
 		"snapshot.mode", "never", "heartbeat.interval.ms", "10000", "decimal.handling.mode", "string",
 		"time.precision.mode", "connect", "binary.handling.mode", "base64", "tombstones.on.delete", "false",
-		"skipped.operations", "none", "key.converter", "org.apache.kafka.connect.json.JsonConverter"))
+		"skipped.operations", "none", "key.converter", "org.apache.kafka.connect.json.JsonConverter",
+		"provide.transaction.metadata", "true", "topic.transaction", "tx-events"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +88,9 @@ func TestConfigDebeziumNames(t *testing.T) {
 	}
 	if cfg.HeartbeatInterval != 10*time.Second || cfg.TombstonesOnDelete || cfg.skipped("t") {
 		t.Errorf("parsed %+v", cfg)
+	}
+	if !cfg.ProvideTransactionMetadata || cfg.TransactionTopic != "tx-events" {
+		t.Errorf("provide.transaction.metadata / topic.transaction = %v / %q", cfg.ProvideTransactionMetadata, cfg.TransactionTopic)
 	}
 	if len(cfg.TableInclude) != 2 || cfg.TableInclude[1] != "inventory.orders" {
 		t.Errorf("table.include.list = %v", cfg.TableInclude)
@@ -124,7 +133,8 @@ func TestConfigCrossKeys(t *testing.T) {
 		{[]string{"slot.name", "Bad-Slot"}, KeySlotName, "lower-case"},
 		{[]string{"signal.data.collection", "nodot"}, KeySignalTable, "schema.table"},
 		{[]string{"signal.enabled.channels", "source,kafka"}, KeySignalChannels, "source"},
-		{[]string{"provide.transaction.metadata", "true"}, KeyTxMetadata, "not implemented"},
+		{[]string{"provide.transaction.metadata", "true", "topic.transaction", "tx events"}, KeyTxTopic, "topic names"},
+		{[]string{"topic.transaction", ""}, KeyTxTopic, "non-empty"},
 		{[]string{"topic.prefix", "bad prefix"}, KeyTopicPrefix, "topic names"},
 	}
 	for _, c := range cases {

@@ -108,7 +108,7 @@ func TestEnvelopeOfChange(t *testing.T) {
 	eb := newEventBuilder(cfg, 0, "run")
 	tmpl := eb.sourceTemplate(time.UnixMicro(1700000000123456), "", 5, true)
 	src := sourceFor(tmpl, ts, 100, 120, int64(120))
-	recs, err := eb.change(nil, ts, opDelete, []any{int32(7), nil}, nil, src, streamOffset(120, 100, 5, 1, "DELETE", 1, nil), newProcTime(time.Now()))
+	recs, err := eb.change(nil, ts, opDelete, []any{int32(7), nil}, nil, src, streamOffset(120, 100, 5, 1, "DELETE", 1, nil), newProcTime(time.Now()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 
@@ -141,10 +142,12 @@ type tableSchema struct {
 	envelope    *connectors.Schema
 	keyFields   []valueField
 	valueFields []valueField
-	env         struct{ before, after, source, op, tsMs, tsUs, tsNs connectors.Field }
+	env         struct{ before, after, source, transaction, op, tsMs, tsUs, tsNs connectors.Field }
 	hasKey      bool
-	boxSchema   any // id.Schema, boxed once
-	boxTable    any // id.Name
+	boxSchema   any    // id.Schema, boxed once
+	boxTable    any    // id.Name
+	collection  string // id.String(), Debezium's data collection name
+	txCountKey  string // the offset key of the table's transaction event count
 }
 
 // schemaFactory builds tableSchemas from catalog metadata.
@@ -179,7 +182,9 @@ func sanitizeTopic(s string) string {
 // the catalog was read) are optional with no default.
 func (f *schemaFactory) build(meta *tableMeta, cols []relColumn) (*tableSchema, error) {
 	ts := &tableSchema{id: meta.ID, relOID: meta.OID, topic: f.topicFor(meta.ID), cols: cols,
-		parse: make([]func([]byte) (any, error), len(cols)), boxSchema: meta.ID.Schema, boxTable: meta.ID.Name}
+		parse: make([]func([]byte) (any, error), len(cols)), boxSchema: meta.ID.Schema, boxTable: meta.ID.Name,
+		collection: meta.ID.String()}
+	ts.txCountKey = offTxMetaCountPrefix + ts.collection
 	prefix := ts.topic
 	keyB := connectors.StructSchema().Name(prefix + ".Key")
 	valB := connectors.StructSchema().Name(prefix + ".Value")
@@ -275,6 +280,7 @@ func (f *schemaFactory) build(meta *tableMeta, cols []relColumn) (*tableSchema, 
 	}
 	get := func(n string) connectors.Field { x, _ := ts.envelope.Field(n); return x }
 	ts.env.before, ts.env.after, ts.env.source, ts.env.op = get("before"), get("after"), get("source"), get("op")
+	ts.env.transaction = get("transaction")
 	ts.env.tsMs, ts.env.tsUs, ts.env.tsNs = get("ts_ms"), get("ts_us"), get("ts_ns")
 	return ts, nil
 }
@@ -460,8 +466,9 @@ func sourceFor(tmpl *connectors.Struct, ts *tableSchema, lastCommit, lsn pglogre
 	return s
 }
 
-// envelope builds the envelope value.
-func (b *eventBuilder) envelope(ts *tableSchema, op string, before, after, source *connectors.Struct, now procTime) *connectors.Struct {
+// envelope builds the envelope value; tx is its transaction block (nil
+// without transaction metadata).
+func (b *eventBuilder) envelope(ts *tableSchema, op string, before, after, source, tx *connectors.Struct, now procTime) *connectors.Struct {
 	// Field order of the envelope schema built in build: before, after,
 	// source, transaction, op, ts_ms, ts_us, ts_ns.
 	vals := make([]any, envelopeFields)
@@ -472,6 +479,9 @@ func (b *eventBuilder) envelope(ts *tableSchema, op string, before, after, sourc
 		vals[ts.env.after.Index()] = after
 	}
 	vals[ts.env.source.Index()] = source
+	if tx != nil {
+		vals[ts.env.transaction.Index()] = tx
+	}
 	vals[ts.env.op.Index()] = boxedOps[op]
 	vals[ts.env.tsMs.Index()], vals[ts.env.tsUs.Index()], vals[ts.env.tsNs.Index()] = now.ms, now.us, now.ns
 	return connectors.NewStructUnchecked(ts.envelope, vals)
@@ -541,7 +551,12 @@ func tombstone(del connectors.Record) connectors.Record {
 // change appends the records of one row change (op c, u, d or r) to out:
 // PK changes become delete (+ tombstone) and create, deletes get a
 // tombstone when configured, as Debezium emits them.
-func (b *eventBuilder) change(out []connectors.Record, ts *tableSchema, op string, oldRow, newRow []any, src *connectors.Struct, offset map[string]any, now procTime) ([]connectors.Record, error) {
+//
+// tx, when transaction metadata is on (nil otherwise), counts each event
+// (a PK change's delete and create apart; tombstones do not count), and
+// writes the transaction state into its offset: offset, which must be
+// the caller's own, or a copy of it for the create of a PK change.
+func (b *eventBuilder) change(out []connectors.Record, ts *tableSchema, op string, oldRow, newRow []any, src *connectors.Struct, offset map[string]any, now procTime, tx *txMonitor) ([]connectors.Record, error) {
 	var before, after, oldKey, newKey *connectors.Struct
 	if oldRow != nil {
 		before, oldKey = ts.valueStruct(oldRow), ts.keyStruct(oldRow)
@@ -549,24 +564,32 @@ func (b *eventBuilder) change(out []connectors.Record, ts *tableSchema, op strin
 	if newRow != nil {
 		after, newKey = ts.valueStruct(newRow), ts.keyStruct(newRow)
 	}
+	var block *connectors.Struct
+	if tx != nil {
+		block = tx.event(ts, offset)
+	}
 	switch op {
 	case opCreate, opRead:
-		return append(out, b.record(ts, newKey, b.envelope(ts, op, nil, after, src, now), offset)), nil
+		return append(out, b.record(ts, newKey, b.envelope(ts, op, nil, after, src, block, now), offset)), nil
 	case opUpdate:
 		if oldKey == nil || oldKey.Equal(newKey) {
-			return append(out, b.record(ts, newKey, b.envelope(ts, op, before, after, src, now), offset)), nil
+			return append(out, b.record(ts, newKey, b.envelope(ts, op, before, after, src, block, now), offset)), nil
 		}
 		// A key change: delete under the old key, create under the new.
-		del := b.record(ts, oldKey, b.envelope(ts, opDelete, before, nil, src, now), offset,
+		del := b.record(ts, oldKey, b.envelope(ts, opDelete, before, nil, src, block, now), offset,
 			connectors.Header{Key: headerNewKey, Schema: ts.keySchema, Value: newKey})
 		out = append(out, del)
 		if b.cfg.TombstonesOnDelete {
 			out = append(out, tombstone(del))
 		}
-		return append(out, b.record(ts, newKey, b.envelope(ts, opCreate, nil, after, src, now), offset,
+		if tx != nil {
+			offset = maps.Clone(offset)
+			block = tx.event(ts, offset)
+		}
+		return append(out, b.record(ts, newKey, b.envelope(ts, opCreate, nil, after, src, block, now), offset,
 			connectors.Header{Key: headerOldKey, Schema: ts.keySchema, Value: oldKey})), nil
 	case opDelete:
-		del := b.record(ts, oldKey, b.envelope(ts, op, before, nil, src, now), offset)
+		del := b.record(ts, oldKey, b.envelope(ts, op, before, nil, src, block, now), offset)
 		out = append(out, del)
 		if b.cfg.TombstonesOnDelete {
 			out = append(out, tombstone(del))
@@ -577,9 +600,13 @@ func (b *eventBuilder) change(out []connectors.Record, ts *tableSchema, op strin
 }
 
 // truncate returns the truncate event of a table: no key, no before or
-// after.
-func (b *eventBuilder) truncate(ts *tableSchema, src *connectors.Struct, offset map[string]any, now procTime) connectors.Record {
-	r := b.record(ts, nil, b.envelope(ts, opTruncate, nil, nil, src, now), offset)
+// after. tx counts it as change does.
+func (b *eventBuilder) truncate(ts *tableSchema, src *connectors.Struct, offset map[string]any, now procTime, tx *txMonitor) connectors.Record {
+	var block *connectors.Struct
+	if tx != nil {
+		block = tx.event(ts, offset)
+	}
+	r := b.record(ts, nil, b.envelope(ts, opTruncate, nil, nil, src, block, now), offset)
 	r.KeySchema, r.Key = nil, nil
 	return r
 }

@@ -22,7 +22,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/sluicedata/sluice/connectors"
-	"github.com/sluicedata/sluice/runtime/convert"
 )
 
 // testDSN returns the server the integration tests use. Under the
@@ -370,86 +369,6 @@ func dataRecords(recs []connectors.Record) []connectors.Record {
 		}
 	}
 	return out
-}
-
-// envelopeField returns a field of a record's envelope (nil for
-// tombstones).
-func envelopeField(r connectors.Record, name string) any {
-	s, ok := r.Value.(*connectors.Struct)
-	if !ok || s == nil {
-		return nil
-	}
-	v, _ := s.Get(name)
-	return v
-}
-
-func opOf(r connectors.Record) string {
-	v, _ := envelopeField(r, "op").(string)
-	return v
-}
-
-func structField(s any, name string) any {
-	st, ok := s.(*connectors.Struct)
-	if !ok || st == nil {
-		return nil
-	}
-	v, _ := st.Get(name)
-	return v
-}
-
-// jsonOf converts a record's key and value with JsonConverter
-// (schemas.enable=true), as Kafka Connect would write them.
-func jsonOf(t testing.TB, r connectors.Record) (key, value []byte) {
-	t.Helper()
-	kc, vc := convert.NewJSONConverter(), convert.NewJSONConverter()
-	if err := kc.Configure(map[string]string{"schemas.enable": "true"}, true); err != nil {
-		t.Fatal(err)
-	}
-	if err := vc.Configure(map[string]string{"schemas.enable": "true"}, false); err != nil {
-		t.Fatal(err)
-	}
-	key, err := kc.FromConnect(r.Topic, r.KeySchema, r.Key)
-	if err != nil {
-		t.Fatalf("key of %s: %v", r.Topic, err)
-	}
-	value, err = vc.FromConnect(r.Topic, r.ValueSchema, r.Value)
-	if err != nil {
-		t.Fatalf("value of %s: %v", r.Topic, err)
-	}
-	return key, value
-}
-
-// volatile matches payload values that change from run to run.
-var volatile = regexp.MustCompile(`"(ts_ms|ts_us|ts_ns|txId|lsn|sequence|db)":("(?:[^"\\]|\\.)*"|-?\d+)`)
-
-// normalize replaces run-dependent values by placeholders.
-func normalize(b []byte) []byte {
-	return volatile.ReplaceAllFunc(b, func(m []byte) []byte {
-		name := volatile.FindSubmatch(m)[1]
-		return []byte(`"` + string(name) + `":"<` + string(name) + `>"`)
-	})
-}
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t testing.TB, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden %s (run with -update to create it): %v", path, err)
-	}
-	if !bytes.Equal(bytes.TrimSpace(got), bytes.TrimSpace(want)) {
-		t.Errorf("%s differs from the golden file\n got: %s\nwant: %s", name, got, want)
-	}
 }
 
 // privateCluster starts a Postgres cluster of its own (for tests that

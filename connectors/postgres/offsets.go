@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/jackc/pglogrepl"
 )
@@ -18,6 +19,9 @@ import (
 //	incremental {"incremental_snapshot_collections",
 //	             "incremental_snapshot_primary_key",
 //	             "incremental_snapshot_maximum_key"} added while one runs
+//	transaction {"transaction_id",
+//	             "transaction_data_collection_order_<schema.table>", …}
+//	             added inside a transaction with provide.transaction.metadata
 //
 // Meanings, in pgoutput terms:
 //
@@ -31,6 +35,10 @@ import (
 //     transaction (events sharing an LSN, e.g. from COPY, are counted), so
 //     a transaction replayed after a restart resumes right after the last
 //     stored event.
+//   - transaction_id, transaction_data_collection_order_*: the transaction
+//     metadata state after the event (txmeta.go): the xid whose BEGIN event
+//     was sent, and its events so far per table; a replayed transaction
+//     continues from them.
 //
 // The incremental snapshot keys are Debezium's names, but the key values
 // are stored as a JSON array (Debezium stores Java-serialised bytes in
@@ -63,6 +71,9 @@ type storedOffset struct {
 	hasTxID          bool
 	eventsAtLSN      int64
 	incremental      *incrementalState
+	// txMeta is the offset map holding the transaction metadata state
+	// (transaction_id and the per-table counts), nil when it has none.
+	txMeta map[string]any
 }
 
 func asInt64(v any) (int64, bool) {
@@ -114,6 +125,9 @@ func decodeOffset(m map[string]any) (storedOffset, error) {
 	if n, ok := asInt64(m[offLSNEvents]); ok {
 		o.eventsAtLSN = n
 	}
+	if id, ok := m[offTxMetaID].(string); ok && id != "" {
+		o.txMeta = m
+	}
 	if _, ok := m[offSnapshot]; ok {
 		o.snapshot = true
 		o.snapshotFinished = asBool(m[offLastSnapshot]) || asBool(m[offSnapshotDone])
@@ -137,7 +151,8 @@ type resumeFilter struct {
 	hasTxID     bool
 	lsn         pglogrepl.LSN
 	eventsAtLSN int64
-	passed      bool // the stored event has been passed: nothing more to skip
+	txMeta      map[string]any // the stored transaction metadata state, if any
+	passed      bool           // the stored event has been passed: nothing more to skip
 }
 
 func newResumeFilter(o storedOffset) *resumeFilter {
@@ -150,8 +165,23 @@ func newResumeFilter(o storedOffset) *resumeFilter {
 	if o.hasTxID {
 		f.txID, f.hasTxID = uint32(o.txID), true
 		f.lsn, f.eventsAtLSN = o.lsn, o.eventsAtLSN
+		f.txMeta = o.txMeta
 	}
 	return f
+}
+
+// resumeTx returns the stored transaction metadata state when transaction
+// xid, beginning now, is the one the stored offset is in and its BEGIN
+// event was stored: the stream continues it rather than beginning it
+// again.
+func (f *resumeFilter) resumeTx(xid uint32) (map[string]any, bool) {
+	if f == nil || f.passed || !f.hasTxID || f.txID != xid || f.txMeta == nil {
+		return nil, false
+	}
+	if id, _ := f.txMeta[offTxMetaID].(string); id != strconv.FormatUint(uint64(xid), 10) {
+		return nil, false
+	}
+	return f.txMeta, true
 }
 
 // skipTx reports whether the whole transaction committing at commitLSN

@@ -559,7 +559,8 @@ func (st *streamer) closeWindow(ctx context.Context) error {
 			continue
 		}
 		off := streamOffset(lsn, st.lastCommitEnd, st.xid, st.commitTime.UnixMicro(), "INSERT", st.nAtLSN, prevOffsetKeys)
-		recs = append(recs, st.t.events.record(r.ts, row.key, st.t.events.envelope(r.ts, opRead, nil, row.value, src, newProcTime(time.Now())), off))
+		st.tx.carry(off)
+		recs = append(recs, st.t.events.record(r.ts, row.key, st.t.events.envelope(r.ts, opRead, nil, row.value, src, nil, newProcTime(time.Now())), off))
 		emitted++
 	}
 	if done {
@@ -569,8 +570,9 @@ func (st *streamer) closeWindow(ctx context.Context) error {
 	}
 	if len(recs) > 0 {
 		// The last record carries the state after the chunk.
-		recs[len(recs)-1].SourceOffset = streamOffset(lsn, st.lastCommitEnd, st.xid, st.commitTime.UnixMicro(), "INSERT", st.nAtLSN,
-			st.incr.keys())
+		off := streamOffset(lsn, st.lastCommitEnd, st.xid, st.commitTime.UnixMicro(), "INSERT", st.nAtLSN, st.incr.keys())
+		st.tx.carry(off)
+		recs[len(recs)-1].SourceOffset = off
 	}
 	st.t.progress.update(table, func(p *TableProgress) { p.RowsDone += emitted })
 	st.setPos(st.curPos)

@@ -196,6 +196,7 @@ type streamer struct {
 	boxCommitFor pglogrepl.LSN
 
 	incr *incrementalRun
+	tx   *txMonitor // nil unless provide.transaction.metadata
 }
 
 // stream starts replication at start (transactions committed before it
@@ -221,6 +222,14 @@ func (s *session) stream(ctx context.Context, repl *pgconn.PgConn, start, minFlu
 	st := &streamer{s: s, t: t, cfg: cfg, repl: repl, rels: map[uint32]*relState{}, filter: filter,
 		lastCommitEnd: start, idleLSN: start, received: start, minFlush: minFlush,
 		curPos: storedOffset{lsn: start, lsnCommit: start}}
+	if t.position != nil && !t.position.snapshot {
+		// Until the stream passes it, the stored position is where a
+		// reconnection resumes from.
+		st.curPos = *t.position
+	}
+	if cfg.ProvideTransactionMetadata {
+		st.tx = newTxMonitor(cfg)
+	}
 	if t.position != nil && t.position.incremental != nil {
 		st.incr = &incrementalRun{state: t.position.incremental.clone()}
 		t.logger.Info("resuming incremental snapshot", "tables", st.incr.state.Tables, "after_key", st.incr.state.LastKey)
@@ -437,14 +446,12 @@ func (st *streamer) setPos(p storedOffset) {
 // flush hands the pending records to Poll.
 func (st *streamer) flush(ctx context.Context) error {
 	if len(st.pending) == 0 {
-		pos := st.curPos
-		st.t.position = &pos
+		st.t.position = st.position()
 		return nil
 	}
 	b := st.pending
 	st.pending = make([]connectors.Record, 0, len(b))
-	pos := st.curPos
-	return st.t.emit(ctx, b, &pos)
+	return st.t.emit(ctx, b, st.position())
 }
 
 func (st *streamer) add(ctx context.Context, recs ...connectors.Record) error {
@@ -506,6 +513,9 @@ func (st *streamer) message(ctx context.Context, lsn pglogrepl.LSN, b []byte) er
 		st.lastLSN, st.nAtLSN = 0, 0
 		st.skipTx = st.filter.skipTx(m.finalLSN)
 		st.txSource = nil
+		if st.tx != nil && !st.skipTx {
+			return st.beginTx(ctx, lsn)
+		}
 	case msgCommit:
 		m, err := decodeCommit(b[1:])
 		if err != nil {
@@ -515,6 +525,9 @@ func (st *streamer) message(ctx context.Context, lsn pglogrepl.LSN, b []byte) er
 		st.lastCommitEnd = max(st.lastCommitEnd, m.endLSN)
 		st.idleLSN = max(st.idleLSN, m.endLSN)
 		st.setPos(storedOffset{lsn: m.endLSN, lsnCommit: st.lastCommitEnd})
+		if st.tx != nil && st.tx.active {
+			return st.endTx(ctx, lsn, m.commitTime)
+		}
 		if len(st.pending) == 0 {
 			pos := st.curPos
 			st.t.position = &pos
@@ -616,7 +629,7 @@ func (st *streamer) source(ts *tableSchema, lsn pglogrepl.LSN, boxedLSN any) *co
 func (st *streamer) offset(lsn pglogrepl.LSN, boxedLSN any, msg byte, n int64) map[string]any {
 	st.txBoxes()
 	incr := st.incr.keys()
-	m := make(map[string]any, 7+len(incr))
+	m := make(map[string]any, 7+len(incr)+st.tx.offsetKeys())
 	m[offLSN] = boxedLSN
 	m[offLSNProc] = boxedLSN
 	m[offLSNCommit] = st.boxCommit
@@ -630,7 +643,8 @@ func (st *streamer) offset(lsn pglogrepl.LSN, boxedLSN any, msg byte, n int64) m
 	return m
 }
 
-var boxedMsgTypes = map[byte]any{msgInsert: "INSERT", msgUpdate: "UPDATE", msgDelete: "DELETE", msgTruncate: "TRUNCATE"}
+var boxedMsgTypes = map[byte]any{msgInsert: "INSERT", msgUpdate: "UPDATE", msgDelete: "DELETE", msgTruncate: "TRUNCATE",
+	msgBegin: "BEGIN", msgCommit: "COMMIT"}
 
 // change handles an insert, update or delete.
 func (st *streamer) change(ctx context.Context, lsn pglogrepl.LSN, b []byte) error {
@@ -697,7 +711,7 @@ func (st *streamer) change(ctx context.Context, lsn pglogrepl.LSN, b []byte) err
 		st.pendingSince = time.Now()
 	}
 	boxedLSN := any(int64(lsn))
-	st.pending, err = st.t.events.change(st.pending, ts, op, oldRow, newRow, st.source(ts, lsn, boxedLSN), st.offset(lsn, boxedLSN, cm.kind, n), st.now)
+	st.pending, err = st.t.events.change(st.pending, ts, op, oldRow, newRow, st.source(ts, lsn, boxedLSN), st.offset(lsn, boxedLSN, cm.kind, n), st.now, st.tx)
 	if err != nil {
 		return err
 	}
@@ -727,7 +741,7 @@ func (st *streamer) truncate(ctx context.Context, lsn pglogrepl.LSN, b []byte) e
 			continue
 		}
 		boxedLSN := any(int64(lsn))
-		rec := st.t.events.truncate(rs.ts, st.source(rs.ts, lsn, boxedLSN), st.offset(lsn, boxedLSN, msgTruncate, n), st.now)
+		rec := st.t.events.truncate(rs.ts, st.source(rs.ts, lsn, boxedLSN), st.offset(lsn, boxedLSN, msgTruncate, n), st.now, st.tx)
 		if err := st.add(ctx, rec); err != nil {
 			return err
 		}

@@ -3,7 +3,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,25 +12,6 @@ import (
 
 	"github.com/sluicedata/sluice/connectors"
 )
-
-// goldenRecords renders records as Kafka Connect's JsonConverter would
-// write them (schemas.enable=true), one "topic key value" block each,
-// with run-dependent values replaced.
-func goldenRecords(t testing.TB, recs []connectors.Record) []byte {
-	var b bytes.Buffer
-	for _, r := range recs {
-		k, v := jsonOf(t, r)
-		fmt.Fprintf(&b, "topic: %s\nkey: %s\nvalue: %s\n", r.Topic, normalize(k), normalize(v))
-		for _, h := range r.Headers {
-			if strings.HasPrefix(h.Key, "__debezium.context.runId") {
-				continue
-			}
-			fmt.Fprintf(&b, "header: %s=%s\n", h.Key, connectors.FormatValue(h.Value))
-		}
-		b.WriteString("\n")
-	}
-	return b.Bytes()
-}
 
 func TestStreamEnvelopes(t *testing.T) {
 	d := newTestDB(t)
