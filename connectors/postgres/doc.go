@@ -14,7 +14,10 @@
 // io.debezium.connector.postgresql.Source, with Debezium's semantic types
 // (MicroTimestamp, ZonedTimestamp, VariableScaleDecimal, Json, Uuid, Enum,
 // …), tombstones after deletes, and Debezium's stored offsets
-// ({"server": prefix} → {lsn, lsn_commit, txId, ts_usec, …}).
+// ({"server": prefix} → {lsn, lsn_commit, txId, ts_usec, …}). With
+// provide.transaction.metadata, BEGIN and END events per transaction go to
+// <topic.prefix>.transaction and each change event's transaction block is
+// filled, as Debezium's TransactionMonitor does.
 //
 // # Phases
 //
@@ -56,4 +59,5 @@
 //	offsets.go    offset keys, decoding, resume filter
 //	heartbeat.go  heartbeats
 //	signal.go     incremental snapshots through the signalling table
+//	txmeta.go     transaction metadata: BEGIN/END events, transaction block
 package postgres
