@@ -556,13 +556,29 @@ func tombstone(del connectors.Record) connectors.Record {
 // (a PK change's delete and create apart; tombstones do not count), and
 // writes the transaction state into its offset: offset, which must be
 // the caller's own, or a copy of it for the create of a PK change.
-func (b *eventBuilder) change(out []connectors.Record, ts *tableSchema, op string, oldRow, newRow []any, src *connectors.Struct, offset map[string]any, now procTime, tx *txMonitor) ([]connectors.Record, error) {
+func (b *eventBuilder) change(out []connectors.Record, ts *tableSchema, op string, oldRow, newRow []any, src *connectors.Struct, offset map[string]any, now procTime, tx *txMonitor) (res []connectors.Record, err error) {
 	var before, after, oldKey, newKey *connectors.Struct
 	if oldRow != nil {
 		before, oldKey = ts.valueStruct(oldRow), ts.keyStruct(oldRow)
 	}
 	if newRow != nil {
 		after, newKey = ts.valueStruct(newRow), ts.keyStruct(newRow)
+	}
+	// A change that becomes several records (a delete and its tombstone;
+	// a key change's delete, tombstone and create) has one position in
+	// the stream. Only its last record carries it; the others carry the
+	// position before the change, so that a restart from any of them
+	// replays the whole change (a duplicate) rather than skipping the
+	// records not yet stored (a loss).
+	var prev map[string]any
+	if op == opDelete && b.cfg.TombstonesOnDelete || op == opUpdate && oldKey != nil && !oldKey.Equal(newKey) {
+		prev = positionBefore(offset, tx)
+		start := len(out)
+		defer func() {
+			for i := start; i < len(res)-1; i++ {
+				res[i].SourceOffset = prev
+			}
+		}()
 	}
 	var block *connectors.Struct
 	if tx != nil {
@@ -597,6 +613,19 @@ func (b *eventBuilder) change(out []connectors.Record, ts *tableSchema, op strin
 		return out, nil
 	}
 	return out, fmt.Errorf("%w: operation %q", ErrProtocol, op)
+}
+
+// positionBefore returns the offset of the position just before the
+// change whose offset is offset: the same transaction and LSN with one
+// event fewer processed at that LSN, and the transaction metadata state
+// (tx, nil when off) before the change was counted.
+func positionBefore(offset map[string]any, tx *txMonitor) map[string]any {
+	prev := maps.Clone(offset)
+	if n, ok := offset[offLSNEvents].(int64); ok && n > 0 {
+		prev[offLSNEvents] = n - 1
+	}
+	tx.carry(prev)
+	return prev
 }
 
 // truncate returns the truncate event of a table: no key, no before or
