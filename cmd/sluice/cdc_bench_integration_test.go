@@ -1,0 +1,211 @@
+//go:build integration
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/sluicedata/sluice/broker/brokertest"
+	"github.com/sluicedata/sluice/internal/pgtest"
+)
+
+const (
+	cdcBenchRows = 1_000_000
+	// cdcBenchDDL is the table of the Postgres connector's own benchmarks
+	// (connectors/postgres/bench_integration_test.go), so that the figures
+	// compare.
+	cdcBenchDDL = `CREATE TABLE cdc (id bigint PRIMARY KEY, name text NOT NULL, qty int, price numeric(10,2), created timestamptz)`
+	// cdcBenchInsert inserts rows [$1, $2] in one transaction.
+	cdcBenchInsert = `INSERT INTO cdc SELECT g, 'customer ' || g, g % 100, (g % 100000) / 100.0, '2024-01-01'::timestamptz + g * interval '1 second'
+		FROM generate_series($1::bigint, $2::bigint) g`
+)
+
+// BenchmarkWorkerCDC measures one `sluice worker` process (embedded
+// broker) running the Debezium Postgres source with JsonConverter
+// (schemas on), in two phases, each in a fresh process:
+//
+//   - stream: the connector streams (its initial snapshot of the empty
+//     table done), then 1,000,000 rows are inserted in 100 transactions of
+//     10,000; timed from the first insert until all 1,000,000 change
+//     events are on the topic (sum of its end offsets).
+//   - snapshot: a fresh connector (snapshot.mode=initial_only) reads the
+//     same table, now of 1,000,000 rows; timed from POST /connectors until
+//     all rows are on its topic.
+//
+// The worker's resident memory (VmRSS) is sampled every 100 ms while
+// each phase runs, and its peak (VmHWM) read at the end; the bar is
+// 150 MB. The baseline is pg_recvlogical writing the stream phase's WAL
+// (the same 1,000,000 inserts, from a pgoutput slot created before them)
+// to a file, timed from start to --endpos; ratio = stream / baseline. The
+// stream rate includes the inserts themselves, which Sluice follows
+// live, while pg_recvlogical reads WAL already written: the ratio is a
+// lower bound. Run it with `make bench`, or:
+//
+//	internal/testenv/with-servers.sh go test -tags integration -run '^$' -bench WorkerCDC -benchtime 1x ./cmd/sluice/
+func BenchmarkWorkerCDC(b *testing.B) {
+	bin := brokertest.Binary(b)
+	recvlogical := pgBinary(b, "pg_recvlogical")
+	for range b.N {
+		d := pgtest.NewDB(b)
+		d.Exec(cdcBenchDDL)
+
+		// Stream.
+		p, broker := startCDCWorker(b, bin, "--log-level", "warn")
+		adm := newBrokerAdmin(b, broker)
+		pid := p.cmd.Process.Pid
+		restCreateConnector(b, p.url, "cdc", debeziumSourceConfig(d, map[string]string{
+			"topic.prefix": "cdc", "table.include.list": "public.cdc", "slot.name": d.Name, "snapshot.mode": "initial",
+		}))
+		waitFor(b, time.Minute, "the connector streaming", func() error {
+			if d.Int(`SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active`, d.Name) == 0 {
+				return fmt.Errorf("slot %s not active", d.Name)
+			}
+			return p.requireConnectors(b, "cdc")
+		})
+		idle := brokertest.ProcStatusKiB(b, pid, "VmRSS:")
+		cpu0 := procCPU(b, pid)
+		recvSlot := d.Name + "_recv"
+		d.Exec(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, recvSlot)
+
+		conn := d.Connect()
+		type inserted struct {
+			took   time.Duration
+			endLSN string
+			err    error
+		}
+		done := make(chan inserted, 1)
+		start := time.Now()
+		go func() {
+			ctx := context.Background()
+			for a := 1; a <= cdcBenchRows; a += 10_000 {
+				if _, err := conn.Exec(ctx, cdcBenchInsert, a, a+9_999); err != nil {
+					done <- inserted{err: err}
+					return
+				}
+			}
+			r := inserted{took: time.Since(start)}
+			r.err = conn.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&r.endLSN)
+			done <- r
+		}()
+		streamed, streamRSS := waitOnTopic(b, adm, pid, "cdc.public.cdc", start)
+		ins := <-done
+		if ins.err != nil {
+			b.Fatalf("insert: %v", ins.err)
+		}
+		streamHWM := brokertest.ProcStatusKiB(b, pid, "VmHWM:")
+		streamCPU := procCPU(b, pid) - cpu0
+		stopWorker(b, p)
+
+		out := filepath.Join(b.TempDir(), "recvlogical.out")
+		cmd := exec.Command(recvlogical, "-d", d.DSN, "--slot", recvSlot, "--start", "-o", "proto_version=1",
+			"-o", "publication_names=dbz_publication", "--endpos", ins.endLSN, "--no-loop", "-f", out)
+		t0 := time.Now()
+		if o, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("pg_recvlogical: %v: %s", err, o)
+		}
+		baseline := time.Since(t0)
+
+		// Snapshot, in a fresh worker.
+		d.Exec(`VACUUM ANALYZE cdc`)
+		p, broker = startCDCWorker(b, bin, "--log-level", "warn")
+		adm = newBrokerAdmin(b, broker)
+		pid = p.cmd.Process.Pid
+		start, cpu0 = time.Now(), procCPU(b, pid)
+		restCreateConnector(b, p.url, "snap", debeziumSourceConfig(d, map[string]string{
+			"topic.prefix": "snap", "table.include.list": "public.cdc", "slot.name": d.Name + "_snap", "snapshot.mode": "initial_only",
+		}))
+		snapshotted, snapshotRSS := waitOnTopic(b, adm, pid, "snap.public.cdc", start)
+		snapshotHWM := brokertest.ProcStatusKiB(b, pid, "VmHWM:")
+		snapshotCPU := procCPU(b, pid) - cpu0
+		stopWorker(b, p)
+
+		rate := func(d time.Duration) float64 { return cdcBenchRows / d.Seconds() }
+		mib := func(kib int64) float64 { return float64(kib) / 1024 }
+		b.ReportMetric(rate(streamed), "stream_rows/s")
+		b.ReportMetric(rate(baseline), "pg_recvlogical_rows/s")
+		b.ReportMetric(rate(streamed)/rate(baseline), "ratio")
+		b.ReportMetric(mib(streamHWM), "stream_peak_RSS_MiB")
+		b.ReportMetric(rate(snapshotted), "snapshot_rows/s")
+		b.ReportMetric(mib(snapshotHWM), "snapshot_peak_RSS_MiB")
+		perRow := func(d time.Duration) float64 { return float64(d.Microseconds()) / cdcBenchRows }
+		b.ReportMetric(perRow(streamCPU), "stream_worker_CPU_µs/row")
+		b.ReportMetric(perRow(snapshotCPU), "snapshot_worker_CPU_µs/row")
+		b.Logf("stream: %d rows inserted in %v, all on the topic after %v (%.0f rows/s, worker CPU %.1f µs/row; pg_recvlogical reads the same WAL in %v, %.0f rows/s: ratio %.2f), "+
+			"RSS %.0f MiB idle, at most %.0f MiB sampled, peak %.0f MiB; snapshot: %v (%.0f rows/s, worker CPU %.1f µs/row), RSS at most %.0f MiB sampled, peak %.0f MiB",
+			cdcBenchRows, ins.took.Round(time.Millisecond), streamed.Round(time.Millisecond), rate(streamed), perRow(streamCPU), baseline.Round(time.Millisecond),
+			rate(baseline), rate(streamed)/rate(baseline), mib(idle), mib(streamRSS), mib(streamHWM),
+			snapshotted.Round(time.Millisecond), rate(snapshotted), perRow(snapshotCPU), mib(snapshotRSS), mib(snapshotHWM))
+	}
+}
+
+// waitOnTopic waits until cdcBenchRows records are on topic, sampling
+// the worker's VmRSS every 100 ms, and returns the time since start and
+// the largest sample (KiB).
+func waitOnTopic(b *testing.B, adm *kadm.Client, pid int, topic string, start time.Time) (time.Duration, int64) {
+	b.Helper()
+	var rss int64
+	deadline := start.Add(5 * time.Minute)
+	for {
+		rss = max(rss, brokertest.ProcStatusKiB(b, pid, "VmRSS:"))
+		n := topicRecords(b, adm, topic)
+		if n >= cdcBenchRows {
+			return time.Since(start), rss
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("only %d of %d records on %s after 5 minutes", n, cdcBenchRows, topic)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stopWorker stops a worker with SIGTERM and waits for it to exit.
+func stopWorker(b *testing.B, p *workerProc) {
+	b.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		b.Fatalf("worker still running 30 s after SIGTERM")
+	}
+	p.done <- nil // for the cleanup's wait
+}
+
+// procCPU is the user and system CPU time the process has used so far
+// (/proc/<pid>/stat, in clock ticks of 10 ms).
+func procCPU(tb testing.TB, pid int) time.Duration {
+	tb.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// The command name (field 2) may hold spaces: count from its ')'.
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		tb.Fatalf("/proc/%d/stat: %q", pid, data)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// pgBinary finds a PostgreSQL client program of the installed server.
+func pgBinary(tb testing.TB, name string) string {
+	tb.Helper()
+	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
+	if len(bins) == 0 {
+		tb.Fatalf("%s not found (apt-get install postgresql-15)", name)
+	}
+	return bins[len(bins)-1]
+}
