@@ -9,11 +9,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/sluicedata/sluice/broker"
+	"github.com/sluicedata/sluice/internal/memlimit"
 	"github.com/sluicedata/sluice/internal/properties"
 )
 
@@ -31,7 +32,7 @@ func runBroker(args []string, stdout, stderr io.Writer) int {
 	advertised := fs.String("advertised-addr", "", "host:port handed to clients (default: the listen address; Kafka: advertised.listeners)")
 	configFile := fs.String("config", "", "a Kafka server.properties-style file; keys Sluice does not use are reported and ignored")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	memLimit := fs.Int64("memory-limit-mib", 64, "soft limit of the Go heap in MiB: the garbage collector works harder near it (0: none; GOMEMLIMIT, when set, wins)")
+	memLimit := fs.Uint64("memory-limit-mib", 64, "soft memory limit in MiB: the collector keeps the heap under max(N, 1.5 × the live heap) (0: none; GOMEMLIMIT, when set, wins)")
 	var sets multiFlag
 	fs.Var(&sets, "set", "a broker property as key=value, by its Kafka name (repeatable), e.g. --set num.partitions=3")
 	fs.Usage = func() {
@@ -53,10 +54,11 @@ func runBroker(args []string, stdout, stderr io.Writer) int {
 	// The broker's live heap is small (request and read buffers are pooled
 	// and collectable); without a soft limit the collector lets the heap
 	// double between cycles under load. The limit keeps the resident set
-	// near what is live, at a small cost in GC work.
-	if os.Getenv("GOMEMLIMIT") == "" && *memLimit > 0 {
-		debug.SetMemoryLimit(*memLimit << 20)
-	}
+	// near what is live, at a small cost in GC work, and follows the live
+	// heap when that outgrows it.
+	memCtx, stopMemLimit := context.WithCancel(context.Background())
+	defer stopMemLimit()
+	memlimit.Run(memCtx, *memLimit<<20, time.Second, slog.New(slog.DiscardHandler))
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {

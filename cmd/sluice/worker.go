@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"github.com/sluicedata/sluice/internal/properties"
 	"github.com/sluicedata/sluice/plugins"
 	"github.com/sluicedata/sluice/rest"
+	"github.com/sluicedata/sluice/internal/memlimit"
 	"github.com/sluicedata/sluice/runtime"
 )
 
@@ -58,6 +60,9 @@ Flags:
   --set key=value     a worker property (repeatable; wins over the file)
   --log-level LEVEL   root log level: ERROR, WARN, INFO (default) or DEBUG
   --log-format FMT    text (default) or json
+  --memory-limit-mib N  soft memory limit: the collector keeps the heap
+                      under max(N, 1.5 × the live heap) (default 128;
+                      0: none; GOMEMLIMIT, when set, wins)
 `
 
 // workerArgs are the parsed command line of `sluice worker`.
@@ -67,10 +72,11 @@ type workerArgs struct {
 	sets           []string
 	logLevel       string
 	logFormat      string
+	memLimitMiB    uint64
 }
 
 func parseWorkerArgs(args []string) (workerArgs, error) {
-	a := workerArgs{logLevel: "INFO", logFormat: "text"}
+	a := workerArgs{logLevel: "INFO", logFormat: "text", memLimitMiB: defaultWorkerMemLimitMiB}
 	var positional []string
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
@@ -86,7 +92,7 @@ func parseWorkerArgs(args []string) (workerArgs, error) {
 		switch name {
 		case "h", "help":
 			return a, flagHelp
-		case "set", "log-level", "log-format":
+		case "set", "log-level", "log-format", "memory-limit-mib":
 			if !hasValue {
 				if i+1 >= len(args) {
 					return a, fmt.Errorf("flag --%s needs a value", name)
@@ -101,6 +107,12 @@ func parseWorkerArgs(args []string) (workerArgs, error) {
 				a.logLevel = value
 			case "log-format":
 				a.logFormat = value
+			case "memory-limit-mib":
+				n, err := strconv.ParseUint(value, 10, 32)
+				if err != nil {
+					return a, fmt.Errorf("--memory-limit-mib %q: want a whole number of MiB (0: no limit)", value)
+				}
+				a.memLimitMiB = n
 			}
 		default:
 			return a, fmt.Errorf("unknown flag %s", arg)
@@ -117,6 +129,12 @@ func parseWorkerArgs(args []string) (workerArgs, error) {
 }
 
 var flagHelp = errors.New("help requested")
+
+// defaultWorkerMemLimitMiB is the floor of the worker's soft memory limit
+// (internal/memlimit). Under CDC load a worker's live heap is 85–90 MB
+// (records queued in the connector and in the producer, broker request
+// buffers); without a limit the collector lets the heap reach twice that.
+const defaultWorkerMemLimitMiB = 128
 
 // isWorkerFile tells a worker config from a connector file: JSON is always
 // a connector; a .properties file is a connector if it has
@@ -162,6 +180,9 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 	}
 	levels := runtime.NewLogLevels(base, rootLevel)
 	log := levels.Logger("sluice.worker").With("component", "worker")
+	memCtx, stopMemLimit := context.WithCancel(context.Background())
+	defer stopMemLimit()
+	memlimit.Run(memCtx, a.memLimitMiB<<20, time.Second, log)
 
 	cfg, err := loadWorkerConfig(a, log)
 	if err != nil {

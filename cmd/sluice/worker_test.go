@@ -34,10 +34,16 @@ func TestParseWorkerArgs(t *testing.T) {
 		!slices.Equal(a.sets, []string{"a=b", "c=d"}) || a.logLevel != "debug" {
 		t.Errorf("%+v", a)
 	}
+	if a.memLimitMiB != defaultWorkerMemLimitMiB {
+		t.Errorf("memory limit %d MiB by default", a.memLimitMiB)
+	}
 	// A connector file first: no worker file.
-	a, _ = parseWorkerArgs([]string{conn})
-	if a.workerFile != "" || len(a.connectorFiles) != 1 {
+	a, _ = parseWorkerArgs([]string{conn, "--memory-limit-mib=0"})
+	if a.workerFile != "" || len(a.connectorFiles) != 1 || a.memLimitMiB != 0 {
 		t.Errorf("%+v", a)
+	}
+	if _, err := parseWorkerArgs([]string{"--memory-limit-mib", "lots"}); err == nil || !strings.Contains(err.Error(), "whole number of MiB") {
+		t.Errorf("--memory-limit-mib lots: %v", err)
 	}
 	if _, err := parseWorkerArgs([]string{"--bogus"}); err == nil {
 		t.Error("unknown flag accepted")

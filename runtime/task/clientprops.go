@@ -25,7 +25,12 @@ import (
 // Sluice defaults that differ from kgo's, chosen for Kafka Connect
 // compatibility and a bounded memory footprint.
 const (
-	defaultBufferMemory = 32 << 20 // buffer.memory, Kafka's default
+	// defaultBufferMemory is buffer.memory (Kafka: 32 MiB per producer,
+	// and Connect runs one producer per source task). Debezium records
+	// with schemas are 3–4 KB as JSON: 32 MiB of them waiting for acks
+	// was 40 MB of a CDC worker's 90 MB live heap, for no throughput over
+	// 8 MiB (BenchmarkWorkerCDC). producer.buffer.memory sets it.
+	defaultBufferMemory = 8 << 20
 	// defaultMaxBuffered bounds the records in flight per source task
 	// (Sluice's max.buffered.records; kgo's own default is 50,000). Each
 	// record in flight holds its converted bytes and the connector's
@@ -109,7 +114,7 @@ func (p *propParser) err() error {
 }
 
 // producerOpts maps producer properties to kgo options. Defaults: acks=all
-// with idempotence, no compression, buffer.memory 32 MiB, at most 8,192
+// with idempotence, no compression, buffer.memory 8 MiB, at most 8,192
 // records buffered (max.buffered.records).
 func producerOpts(props map[string]string, prefix string) ([]kgo.Opt, error) {
 	p := &propParser{props: props, prefix: prefix}

@@ -17,7 +17,7 @@
 // acknowledged it and every earlier record of the same source partition
 // (Kafka's SubmittedRecords, see submitted.go). Records dropped by a
 // transform, or skipped under errors.tolerance=all, count as acknowledged.
-// Produce blocks when the producer holds buffer.memory bytes (default 32
+// Produce blocks when the producer holds buffer.memory bytes (default 8
 // MiB) or max.buffered.records records that the broker has not
 // acknowledged yet, so a slow broker slows Poll instead of filling memory.
 // A record's explicit Kafka partition and timestamp are kept; otherwise
