@@ -25,10 +25,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sluicedata/sluice/internal/memlimit"
 	"github.com/sluicedata/sluice/internal/properties"
 	"github.com/sluicedata/sluice/plugins"
 	"github.com/sluicedata/sluice/rest"
-	"github.com/sluicedata/sluice/internal/memlimit"
 	"github.com/sluicedata/sluice/runtime"
 )
 
