@@ -31,6 +31,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	if args[0] == "broker" || args[0] == "worker" {
+		if err := startPprof(stderr); err != nil {
+			fmt.Fprintf(stderr, "sluice: %v\n", err)
+			return 2
+		}
+	}
 	switch args[0] {
 	case "broker":
 		return runBroker(args[1:], stdout, stderr)
