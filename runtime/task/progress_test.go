@@ -1,6 +1,7 @@
 package task
 
 import (
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -103,4 +104,35 @@ func TestProgressTrace(t *testing.T) {
 			t.Errorf("ProgressTrace(%v) =\n%s\nwant\n%s", tc.ps, got, tc.want)
 		}
 	}
+}
+
+// endingSource is a finite genSource whose one job finishes with it.
+type endingSource struct{ *genSource }
+
+func (e endingSource) JobProgress() []connectors.Progress {
+	done := e.polled.Load()
+	return []connectors.Progress{{Job: "snapshot public.small", Done: done, Estimated: e.total, Finished: done >= e.total}}
+}
+
+// TestProgressTraceClearedWhenTheTaskEnds: a task whose snapshot is its
+// whole input (snapshot.mode=initial_only) leaves no trace behind.
+func TestProgressTraceClearedWhenTheTaskEnds(t *testing.T) {
+	old := progressInterval
+	progressInterval = 10 * time.Millisecond
+	defer func() { progressInterval = old }()
+
+	addr := startBroker(t)
+	env, status, _ := newEnv(t, addr)
+	src := endingSource{&genSource{topic: "ending", total: 400, batch: 10, pollDelay: 5 * time.Millisecond}}
+	tk := startTask(t, sourceSpec("ending", nil, src), env)
+	defer stopTask(t, tk)
+	traces := func() []string {
+		status.mu.Lock()
+		defer status.mu.Unlock()
+		return slices.Clone(status.traces)
+	}
+	eventually(t, 20*time.Second, "the task to end with its trace cleared", func() bool {
+		ts := traces()
+		return len(ts) > 1 && ts[0] != "" && ts[len(ts)-1] == "" && src.polled.Load() == src.total
+	})
 }

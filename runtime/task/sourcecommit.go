@@ -65,6 +65,14 @@ func (s *sourceRunner) committer(stop <-chan struct{}, done chan<- struct{}) {
 			}
 		case <-stop:
 			s.drainAcks()
+			// A task that ends (end of input, stop) reports its jobs'
+			// last state, so that a finished snapshot leaves no stale
+			// trace behind.
+			if pr != nil && lastTrace != "" {
+				ps := pr.JobProgress()
+				t.met.reportProgress(ps)
+				t.reportProgress(ProgressTrace(ps))
+			}
 			return
 		}
 	}
