@@ -62,7 +62,7 @@ func BenchmarkWorkerCDC(b *testing.B) {
 		d.Exec(cdcBenchDDL)
 
 		// Stream.
-		p, broker := startCDCWorker(b, bin, "--log-level", "warn")
+		p, broker := startCDCWorker(b, bin, benchWorkerArgs()...)
 		adm := newBrokerAdmin(b, broker)
 		pid := p.cmd.Process.Pid
 		restCreateConnector(b, p.url, "cdc", debeziumSourceConfig(d, map[string]string{
@@ -119,7 +119,7 @@ func BenchmarkWorkerCDC(b *testing.B) {
 
 		// Snapshot, in a fresh worker.
 		d.Exec(`VACUUM ANALYZE cdc`)
-		p, broker = startCDCWorker(b, bin, "--log-level", "warn")
+		p, broker = startCDCWorker(b, bin, benchWorkerArgs()...)
 		adm = newBrokerAdmin(b, broker)
 		pid = p.cmd.Process.Pid
 		start, cpu0 = time.Now(), procCPU(b, pid)
@@ -148,6 +148,17 @@ func BenchmarkWorkerCDC(b *testing.B) {
 			rate(baseline), rate(streamed)/rate(baseline), mib(idle), mib(streamRSS), mib(streamHWM),
 			snapshotted.Round(time.Millisecond), rate(snapshotted), perRow(snapshotCPU), mib(snapshotRSS), mib(snapshotHWM))
 	}
+}
+
+// benchWorkerArgs are the benchmark's worker flags, with a --set for each
+// key=value in SLUICE_BENCH_WORKER_SET (space-separated), to compare
+// settings: SLUICE_BENCH_WORKER_SET='producer.compression.type=lz4'.
+func benchWorkerArgs() []string {
+	args := []string{"--log-level", "warn"}
+	for _, kv := range strings.Fields(os.Getenv("SLUICE_BENCH_WORKER_SET")) {
+		args = append(args, "--set", kv)
+	}
+	return args
 }
 
 // waitOnTopic waits until cdcBenchRows records are on topic, sampling
