@@ -114,11 +114,11 @@ func (p *propParser) err() error {
 }
 
 // producerOpts maps producer properties to kgo options. Defaults: acks=all
-// with idempotence, no compression, buffer.memory 8 MiB, at most 8,192
-// records buffered (max.buffered.records).
+// with idempotence, snappy compression (doc.go says why), buffer.memory
+// 8 MiB, at most 8,192 records buffered (max.buffered.records).
 func producerOpts(props map[string]string, prefix string) ([]kgo.Opt, error) {
 	p := &propParser{props: props, prefix: prefix}
-	opts := []kgo.Opt{kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchCompression(kgo.NoCompression()),
+	opts := []kgo.Opt{kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchCompression(kgo.SnappyCompression()),
 		kgo.MaxBufferedBytes(defaultBufferMemory), kgo.MaxBufferedRecords(defaultMaxBuffered), kgo.AllowAutoTopicCreation()}
 	idempotent := true
 	if v, ok := p.oneOf("acks", "all", "-1", "1", "0"); ok {
