@@ -170,7 +170,7 @@ func waitOnTopic(b *testing.B, adm *kadm.Client, pid int, topic string, start ti
 	deadline := start.Add(5 * time.Minute)
 	for {
 		rss = max(rss, brokertest.ProcStatusKiB(b, pid, "VmRSS:"))
-		n := topicRecords(b, adm, topic)
+		n := topicRecords(adm, topic)
 		if n >= cdcBenchRows {
 			return time.Since(start), rss
 		}

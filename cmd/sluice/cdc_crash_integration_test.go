@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -62,11 +61,11 @@ func TestWorkerKilledDuringSnapshot(t *testing.T) {
 
 	// The snapshot is under way: part of it on the topic, and a snapshot
 	// offset (last_snapshot_record false) stored.
-	adm := crashAdmin(t, w.broker)
+	adm := newBrokerAdmin(t, w.broker)
 	var atKill int64
 	var stored map[string]any
 	brokertest.Eventually(t, 2*time.Minute, "the snapshot to be under way with an offset stored", func() bool {
-		n := crashTopicRecords(adm, topic)
+		n := topicRecords(adm, topic)
 		if n >= rows {
 			t.Fatalf("the snapshot wrote %d records before the worker could be killed: make the table bigger", n)
 		}
@@ -364,24 +363,18 @@ func (w *crashWorker) status(name string) string {
 // after the test's database, as slot names are server-wide) kept on stop.
 func crashConnectorConfig(db *pgtest.DB, prefix, table string) (config map[string]string, slot string) {
 	slot = prefix + "_" + db.Name[strings.LastIndexByte(db.Name, '_')+1:]
-	config = map[string]string{
-		"connector.class":                "io.debezium.connector.postgresql.PostgresConnector",
-		"tasks.max":                      "1",
-		"topic.prefix":                   prefix,
-		"plugin.name":                    "pgoutput",
-		"slot.name":                      slot,
-		"slot.drop.on.stop":              "false",
-		"publication.name":               prefix + "_pub",
-		"table.include.list":             table,
-		"snapshot.mode":                  "initial",
-		"poll.interval.ms":               "50",
-		"status.update.interval.ms":      "500",
-		"key.converter":                  "org.apache.kafka.connect.json.JsonConverter",
-		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
-		"key.converter.schemas.enable":   "true",
-		"value.converter.schemas.enable": "true",
-	}
-	maps.Copy(config, db.SourceConfig())
+	config = debeziumSourceConfig(db, map[string]string{
+		"tasks.max":                 "1",
+		"topic.prefix":              prefix,
+		"plugin.name":               "pgoutput",
+		"slot.name":                 slot,
+		"slot.drop.on.stop":         "false",
+		"publication.name":          prefix + "_pub",
+		"table.include.list":        table,
+		"snapshot.mode":             "initial",
+		"poll.interval.ms":          "50",
+		"status.update.interval.ms": "500",
+	})
 	return config, slot
 }
 
@@ -862,38 +855,10 @@ func (v *crashView) hasAll(pairs [][2]int64, deletes []int64) error {
 	return nil
 }
 
-func crashAdmin(t *testing.T, broker string) *kadm.Client {
-	// Metadata of a topic not created yet is not cached for long.
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.MetadataMinAge(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return kadm.NewClient(cl)
-}
-
-// crashTopicRecords returns the sum of the topic's end offsets (0 while it
-// does not exist).
-func crashTopicRecords(adm *kadm.Client, topic string) int64 {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	ends, err := adm.ListEndOffsets(ctx, topic)
-	if err != nil {
-		return 0
-	}
-	var n int64
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Err == nil {
-			n += o.Offset
-		}
-	})
-	return n
-}
-
 // crashTopicEnds returns the end offset of each partition of topic.
 func crashTopicEnds(t *testing.T, broker, topic string) map[int32]int64 {
 	t.Helper()
-	adm := crashAdmin(t, broker)
+	adm := newBrokerAdmin(t, broker)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ends, err := adm.ListEndOffsets(ctx, topic)
