@@ -14,28 +14,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
 	"github.com/sluicedata/sluice/connectors"
+	"github.com/sluicedata/sluice/internal/pgtest"
 )
 
 // testDSN returns the server the integration tests use. Under the
 // integration tag a missing server is a failure, not a skip.
-func testDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv("SLUICE_TEST_PG_DSN")
-	if dsn == "" {
-		t.Fatal("SLUICE_TEST_PG_DSN is not set: run `make test`, or start a private server with " +
-			"`d=$(mktemp -d); chmod 755 $d; export SLUICE_TEST_PG_DSN=$(internal/testenv/postgres.sh start $d/pg)` " +
-			"from the repository root and run `go test -tags integration ./connectors/postgres/`")
-	}
-	return dsn
-}
+func testDSN(t testing.TB) string { return pgtest.DSN(t) }
 
 // testDB is a database of its own for one test, so slots and
 // publications do not collide. It is dropped at the end.
@@ -53,55 +45,8 @@ func newTestDB(t testing.TB) *testDB { return newTestDBOn(t, testDSN(t)) }
 
 func newTestDBOn(t testing.TB, adminDSN string) *testDB {
 	t.Helper()
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, adminDSN)
-	if err != nil {
-		t.Fatalf("connect %s: %v", adminDSN, err)
-	}
-	defer admin.Close(ctx)
-	name := fmt.Sprintf("sluice_%s_%d", sanitizeName(t.Name()), rand.IntN(1_000_000))
-	if len(name) > 60 {
-		name = name[len(name)-60:]
-		name = "s" + name[1:]
-	}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+quoteIdent(name)); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	u, _ := url.Parse(adminDSN)
-	u.Path = "/" + name
-	d := &testDB{t: t, name: name, dsn: u.String(), admin: adminDSN, prefix: "dbserver1", slot: "slot_" + fmt.Sprint(rand.IntN(1_000_000))}
-	d.conn, err = pgx.Connect(ctx, d.dsn)
-	if err != nil {
-		t.Fatalf("connect %s: %v", d.dsn, err)
-	}
-	t.Cleanup(d.drop)
-	return d
-}
-
-func sanitizeName(s string) string {
-	return strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(s, "_"))
-}
-
-func (d *testDB) drop() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_ = d.conn.Close(ctx)
-	admin, err := pgx.Connect(ctx, d.admin)
-	if err != nil {
-		return
-	}
-	defer admin.Close(ctx)
-	_, _ = admin.Exec(ctx, `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`, d.name)
-	for i := 0; i < 50; i++ {
-		_, err = admin.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1`, d.name)
-		if err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+quoteIdent(d.name)+" WITH (FORCE)"); err != nil {
-		d.t.Logf("drop database %s: %v", d.name, err)
-	}
+	db := pgtest.NewDBOn(t, adminDSN)
+	return &testDB{t: t, name: db.Name, dsn: db.DSN, admin: adminDSN, conn: db.Conn, prefix: "dbserver1", slot: "slot_" + fmt.Sprint(rand.IntN(1_000_000))}
 }
 
 func (d *testDB) exec(sql string, args ...any) {

@@ -49,10 +49,16 @@ type DB struct {
 	admin string
 }
 
-// NewDB creates a database named after the test.
+// NewDB creates a database named after the test on the test server.
 func NewDB(tb testing.TB) *DB {
 	tb.Helper()
-	admin := DSN(tb)
+	return NewDBOn(tb, DSN(tb))
+}
+
+// NewDBOn creates a database named after the test on the server that
+// admin (a DSN to its maintenance database) reaches.
+func NewDBOn(tb testing.TB, admin string) *DB {
+	tb.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
