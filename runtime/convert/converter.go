@@ -25,6 +25,18 @@ type Converter interface {
 	ToConnect(topic string, data []byte) (*connectors.Schema, any, error)
 }
 
+// Appender is an optional Converter capability: FromConnect into the
+// caller's buffer, for callers that recycle their buffers once the bytes
+// are no longer needed (the source runner, when the broker acknowledged
+// the record), so that converting allocates nothing per record.
+type Appender interface {
+	// AppendFromConnect appends to dst what FromConnect returns for the
+	// same arguments and returns the extended buffer; for Kafka's null it
+	// returns nil, whatever dst is. It is safe for concurrent use as
+	// FromConnect is.
+	AppendFromConnect(dst []byte, topic string, schema *connectors.Schema, value any) ([]byte, error)
+}
+
 // HeaderConverter translates header values (Kafka's HeaderConverter).
 // The same concurrency rules as Converter apply.
 type HeaderConverter interface {

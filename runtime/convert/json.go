@@ -145,6 +145,33 @@ func (c *JSONConverter) FromConnect(_ string, schema *connectors.Schema, value a
 	return c.fromConnectGeneral(schema, value)
 }
 
+// AppendFromConnect is FromConnect into dst (Appender). The fast path
+// writes straight into dst; the general writer's result is copied.
+func (c *JSONConverter) AppendFromConnect(dst []byte, _ string, schema *connectors.Schema, value any) ([]byte, error) {
+	if schema == nil && connectors.IsNull(value) {
+		return nil, nil
+	}
+	if enc := c.encoderFor(schema); enc != nil {
+		b := dst
+		if c.schemasEnable {
+			b = append(b, enc.head...)
+		}
+		if b, ok := c.encode(b, enc.root, value); ok {
+			if c.schemasEnable {
+				b = append(b, '}')
+			}
+			return b, nil
+		}
+	}
+	b, err := c.fromConnectGeneral(schema, value)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	return append(dst, b...), nil
+}
+
+var _ Appender = (*JSONConverter)(nil)
+
 // fromConnectGeneral is FromConnect by the general writer (appendSchema,
 // appendValue): the reference the fast writer must match, and the one
 // that explains errors.

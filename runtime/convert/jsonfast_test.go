@@ -58,6 +58,7 @@ func checkToConnect(t testing.TB, conv *JSONConverter, data []byte) (fast bool) 
 // writer does not write the same bytes.
 func checkFromConnect(t testing.TB, conv *JSONConverter, s *c.Schema, v any) {
 	t.Helper()
+	checkAppendFromConnect(t, conv, s, v)
 	if s == nil && c.IsNull(v) {
 		return
 	}
@@ -71,6 +72,27 @@ func checkFromConnect(t testing.TB, conv *JSONConverter, s *c.Schema, v any) {
 	}
 	if !bytes.Equal(fb, gb) {
 		t.Fatalf("fast writer:   %s\ngeneral writer: %s", fb, gb)
+	}
+}
+
+// checkAppendFromConnect checks that AppendFromConnect appends to a
+// buffer holding other bytes what FromConnect returns, or fails as it
+// does.
+func checkAppendFromConnect(t testing.TB, conv *JSONConverter, s *c.Schema, v any) {
+	t.Helper()
+	want, werr := conv.FromConnect("t", s, v)
+	prefix := []byte("prefix")
+	got, gerr := conv.AppendFromConnect(append(make([]byte, 0, 8), prefix...), "t", s, v)
+	switch {
+	case (werr == nil) != (gerr == nil):
+		t.Fatalf("FromConnect: %v, AppendFromConnect: %v", werr, gerr)
+	case werr != nil:
+	case want == nil:
+		if got != nil {
+			t.Fatalf("AppendFromConnect of null: %q", got)
+		}
+	case !bytes.HasPrefix(got, prefix) || !bytes.Equal(got[len(prefix):], want):
+		t.Fatalf("AppendFromConnect: %s\nFromConnect:        %s", got, want)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicedata/sluice/connectors"
+	"github.com/sluicedata/sluice/runtime/convert"
 )
 
 // sourceRunner runs a source task: Poll → transforms → converters →
@@ -255,8 +256,9 @@ func (s *sourceRunner) send(recs []connectors.Record) error {
 // converted is a source record transformed and converted, or where that
 // failed.
 type converted struct {
-	kr    *kgo.Record // nil when dropped by a transform or failed
-	keep  bool
+	kr     *kgo.Record // nil when dropped by a transform or failed
+	keep   bool
+	pooled bool // kr.Value is a valueBufs buffer, recycled once acknowledged
 	stage Stage
 	class string
 	topic string
@@ -280,7 +282,18 @@ func (s *sourceRunner) convert(r *connectors.Record) converted {
 	if err != nil {
 		return converted{stage: StageKeyConverter, class: s.conv.keyClass, topic: out.Topic, err: err}
 	}
-	vb, err := s.conv.value.FromConnect(out.Topic, out.ValueSchema, out.Value)
+	var vb []byte
+	pooled := false
+	if app, ok := s.conv.value.(convert.Appender); ok {
+		bp := valueBufs.Get().(*[]byte)
+		vb, err = app.AppendFromConnect((*bp)[:0], out.Topic, out.ValueSchema, out.Value)
+		pooled = vb != nil && err == nil
+		if !pooled {
+			valueBufs.Put(bp)
+		}
+	} else {
+		vb, err = s.conv.value.FromConnect(out.Topic, out.ValueSchema, out.Value)
+	}
 	if err != nil {
 		return converted{stage: StageValueConverter, class: s.conv.valueClass, topic: out.Topic, err: err}
 	}
@@ -299,7 +312,24 @@ func (s *sourceRunner) convert(r *connectors.Record) converted {
 	if p, ok := out.KafkaPartition(); ok {
 		kr.Partition, kr.Context = p, explicitPartition
 	}
-	return converted{kr: kr, keep: true}
+	return converted{kr: kr, keep: true, pooled: pooled}
+}
+
+// valueBufs recycles the converted values of produced records: a
+// Debezium event with its schema is ~3.3 KB of JSON, allocated per record
+// it was most of what a CDC worker allocated, and of its collections.
+// A buffer goes back once the broker acknowledged its record (the
+// producer does not touch a record after its promise). Buffers that grew
+// past maxPooledValue are left to the collector.
+var valueBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledValue = 64 << 10
+
+func recycleValue(b []byte) {
+	if cap(b) <= maxPooledValue {
+		b = b[:0]
+		valueBufs.Put(&b)
+	}
 }
 
 // sendOne tracks r, converts it (unless first holds the result of a first
@@ -340,7 +370,13 @@ func (s *sourceRunner) sendOne(r *connectors.Record, first *converted) error {
 		s.topics[kr.Topic] = struct{}{}
 		t.reportTopic(kr.Topic)
 	}
-	s.cl.Produce(t.hardCtx, kr, func(kr *kgo.Record, err error) { s.acked(r, h, kr, err) })
+	pooled := c.pooled
+	s.cl.Produce(t.hardCtx, kr, func(kr *kgo.Record, err error) {
+		s.acked(r, h, kr, err)
+		if pooled && err == nil {
+			recycleValue(kr.Value)
+		}
+	})
 	return nil
 }
 
