@@ -259,10 +259,10 @@ type converted struct {
 	kr     *kgo.Record // nil when dropped by a transform or failed
 	keep   bool
 	pooled bool // kr.Value is a valueBufs buffer, recycled once acknowledged
-	stage Stage
-	class string
-	topic string
-	err   error
+	stage  Stage
+	class  string
+	topic  string
+	err    error
 }
 
 // convert transforms and converts r once, without retries.
