@@ -37,21 +37,20 @@ const (
 // (schemas on), in two phases, each in a fresh process:
 //
 //   - stream: the connector streams (its initial snapshot of the empty
-//     table done), then 1,000,000 rows are inserted in 100 transactions of
-//     10,000; timed from the first insert until all 1,000,000 change
-//     events are on the topic (sum of its end offsets).
+//     table done) and is paused; 1,000,000 rows are inserted in 100
+//     transactions of 10,000; timed from resuming it until all 1,000,000
+//     change events are on the topic (sum of its end offsets).
 //   - snapshot: a fresh connector (snapshot.mode=initial_only) reads the
 //     same table, now of 1,000,000 rows; timed from POST /connectors until
 //     all rows are on its topic.
 //
 // The worker's resident memory (VmRSS) is sampled every 100 ms while
 // each phase runs, and its peak (VmHWM) read at the end; the bar is
-// 150 MB. The baseline is pg_recvlogical writing the stream phase's WAL
-// (the same 1,000,000 inserts, from a pgoutput slot created before them)
-// to a file, timed from start to --endpos; ratio = stream / baseline. The
-// stream rate includes the inserts themselves, which Sluice follows
-// live, while pg_recvlogical reads WAL already written: the ratio is a
-// lower bound. Run it with `make bench`, or:
+// 150 MB. The baselines: pg_recvlogical writing the same WAL (from a
+// pgoutput slot created before the inserts) to a file, timed from start
+// to --endpos, so that both read WAL already written; COPY of the table
+// to a file for the snapshot. Ratios are Sluice's rate over the
+// baseline's. Run it with `make bench`, or:
 //
 //	internal/testenv/with-servers.sh go test -tags integration -run '^$' -bench WorkerCDC -benchtime 1x ./cmd/sluice/
 func BenchmarkWorkerCDC(b *testing.B) {
@@ -75,50 +74,70 @@ func BenchmarkWorkerCDC(b *testing.B) {
 			return p.requireConnectors(b, "cdc")
 		})
 		idle := brokertest.ProcStatusKiB(b, pid, "VmRSS:")
-		cpu0 := procCPU(b, pid)
 		recvSlot := d.Name + "_recv"
 		d.Exec(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, recvSlot)
 
-		conn := d.Connect()
-		type inserted struct {
-			took   time.Duration
-			endLSN string
-			err    error
+		// The connector is paused while the rows are inserted, so that it
+		// reads the same WAL as pg_recvlogical does afterwards: written,
+		// with the machine to itself.
+		if code, err := call("PUT", p.url+"/connectors/cdc/pause", nil, nil); err != nil || code != 202 {
+			b.Fatalf("pause: %d %v", code, err)
 		}
-		done := make(chan inserted, 1)
-		start := time.Now()
-		go func() {
-			ctx := context.Background()
-			for a := 1; a <= cdcBenchRows; a += 10_000 {
-				if _, err := conn.Exec(ctx, cdcBenchInsert, a, a+9_999); err != nil {
-					done <- inserted{err: err}
-					return
-				}
+		waitFor(b, time.Minute, "the task PAUSED", func() error {
+			var st connStatus
+			if _, err := call("GET", p.url+"/connectors/cdc/status", nil, &st); err != nil {
+				return err
 			}
-			r := inserted{took: time.Since(start)}
-			r.err = conn.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&r.endLSN)
-			done <- r
-		}()
-		streamed, streamRSS := waitOnTopic(b, adm, pid, "cdc.public.cdc", start)
-		ins := <-done
-		if ins.err != nil {
-			b.Fatalf("insert: %v", ins.err)
+			if len(st.Tasks) != 1 || st.Tasks[0].State != "PAUSED" {
+				return fmt.Errorf("status %+v", st)
+			}
+			return nil
+		})
+		ctx := context.Background()
+		conn := d.Connect()
+		t0 := time.Now()
+		for a := 1; a <= cdcBenchRows; a += 10_000 {
+			if _, err := conn.Exec(ctx, cdcBenchInsert, a, a+9_999); err != nil {
+				b.Fatalf("insert: %v", err)
+			}
 		}
+		insertTook := time.Since(t0)
+		var endLSN string
+		if err := conn.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&endLSN); err != nil {
+			b.Fatal(err)
+		}
+		cpu0 := procCPU(b, pid)
+		start := time.Now()
+		if code, err := call("PUT", p.url+"/connectors/cdc/resume", nil, nil); err != nil || code != 202 {
+			b.Fatalf("resume: %d %v", code, err)
+		}
+		streamed, streamRSS := waitOnTopic(b, adm, pid, "cdc.public.cdc", start)
 		streamHWM := brokertest.ProcStatusKiB(b, pid, "VmHWM:")
 		streamCPU := procCPU(b, pid) - cpu0
 		stopWorker(b, p)
 
 		out := filepath.Join(b.TempDir(), "recvlogical.out")
 		cmd := exec.Command(recvlogical, "-d", d.DSN, "--slot", recvSlot, "--start", "-o", "proto_version=1",
-			"-o", "publication_names=dbz_publication", "--endpos", ins.endLSN, "--no-loop", "-f", out)
-		t0 := time.Now()
+			"-o", "publication_names=dbz_publication", "--endpos", endLSN, "--no-loop", "-f", out)
+		t0 = time.Now()
 		if o, err := cmd.CombinedOutput(); err != nil {
 			b.Fatalf("pg_recvlogical: %v: %s", err, o)
 		}
 		baseline := time.Since(t0)
 
-		// Snapshot, in a fresh worker.
+		// Snapshot, in a fresh worker; the baseline is COPY of the table
+		// to a file.
 		d.Exec(`VACUUM ANALYZE cdc`)
+		copyFile, err := os.Create(filepath.Join(b.TempDir(), "copy.out"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 = time.Now()
+		if _, err := conn.PgConn().CopyTo(ctx, copyFile, "COPY cdc TO STDOUT"); err != nil {
+			b.Fatal(err)
+		}
+		copyTook := time.Since(t0)
+		_ = copyFile.Close()
 		p, broker = startCDCWorker(b, bin, benchWorkerArgs()...)
 		adm = newBrokerAdmin(b, broker)
 		pid = p.cmd.Process.Pid
@@ -138,15 +157,19 @@ func BenchmarkWorkerCDC(b *testing.B) {
 		b.ReportMetric(rate(streamed)/rate(baseline), "ratio")
 		b.ReportMetric(mib(streamHWM), "stream_peak_RSS_MiB")
 		b.ReportMetric(rate(snapshotted), "snapshot_rows/s")
+		b.ReportMetric(rate(copyTook), "copy_rows/s")
+		b.ReportMetric(rate(snapshotted)/rate(copyTook), "snapshot_ratio")
 		b.ReportMetric(mib(snapshotHWM), "snapshot_peak_RSS_MiB")
 		perRow := func(d time.Duration) float64 { return float64(d.Microseconds()) / cdcBenchRows }
 		b.ReportMetric(perRow(streamCPU), "stream_worker_CPU_µs/row")
 		b.ReportMetric(perRow(snapshotCPU), "snapshot_worker_CPU_µs/row")
-		b.Logf("stream: %d rows inserted in %v, all on the topic after %v (%.0f rows/s, worker CPU %.1f µs/row; pg_recvlogical reads the same WAL in %v, %.0f rows/s: ratio %.2f), "+
-			"RSS %.0f MiB idle, at most %.0f MiB sampled, peak %.0f MiB; snapshot: %v (%.0f rows/s, worker CPU %.1f µs/row), RSS at most %.0f MiB sampled, peak %.0f MiB",
-			cdcBenchRows, ins.took.Round(time.Millisecond), streamed.Round(time.Millisecond), rate(streamed), perRow(streamCPU), baseline.Round(time.Millisecond),
-			rate(baseline), rate(streamed)/rate(baseline), mib(idle), mib(streamRSS), mib(streamHWM),
-			snapshotted.Round(time.Millisecond), rate(snapshotted), perRow(snapshotCPU), mib(snapshotRSS), mib(snapshotHWM))
+		b.Logf("stream: %d rows inserted in %v with the connector paused, all on the topic %v after resuming (%.0f rows/s, worker CPU %.1f µs/row); "+
+			"pg_recvlogical reads the same WAL in %v (%.0f rows/s): ratio %.2f; RSS %.0f MiB idle, at most %.0f MiB sampled, peak %.0f MiB. "+
+			"snapshot: %v (%.0f rows/s, worker CPU %.1f µs/row); COPY TO file %v (%.0f rows/s): ratio %.2f; RSS at most %.0f MiB sampled, peak %.0f MiB",
+			cdcBenchRows, insertTook.Round(time.Millisecond), streamed.Round(time.Millisecond), rate(streamed), perRow(streamCPU),
+			baseline.Round(time.Millisecond), rate(baseline), rate(streamed)/rate(baseline), mib(idle), mib(streamRSS), mib(streamHWM),
+			snapshotted.Round(time.Millisecond), rate(snapshotted), perRow(snapshotCPU), copyTook.Round(time.Millisecond), rate(copyTook),
+			rate(snapshotted)/rate(copyTook), mib(snapshotRSS), mib(snapshotHWM))
 	}
 }
 
