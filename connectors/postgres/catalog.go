@@ -52,6 +52,7 @@ func (m *tableMeta) column(name string) (catalogColumn, bool) {
 type filters struct {
 	schemaIn, schemaEx, tableIn, tableEx, colIn, colEx []*regexp.Regexp
 	signal                                             tableID
+	keys                                               *keyMapper // message.key.columns; nil when unset
 }
 
 func compileAll(l []string) []*regexp.Regexp {
@@ -71,6 +72,7 @@ func newFilters(c Config) *filters {
 	if s, t, ok := splitQualified(c.SignalTable); ok {
 		f.signal = tableID{s, t}
 	}
+	f.keys, _ = parseKeyColumns(c.MessageKeyColumns) // validated by Config.Validate
 	return f
 }
 

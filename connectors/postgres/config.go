@@ -61,6 +61,7 @@ const (
 	KeyIncrChunkSize   = "incremental.snapshot.chunk.size"
 	KeyTxMetadata      = "provide.transaction.metadata"
 	KeyTxTopic         = "topic.transaction"
+	KeyMsgKeyColumns   = "message.key.columns"
 )
 
 // Enumerated option values.
@@ -262,6 +263,13 @@ type Config struct {
 	// TransactionTopic is the last part of the transaction metadata
 	// topic's name. Debezium: topic.transaction; default "transaction".
 	TransactionTopic string `json:"topic.transaction"`
+
+	// MessageKeyColumns overrides the key of the tables it names:
+	// "<schema.table regex>:<column>,<column>;…" (columns are regular
+	// expressions too, matched case-insensitively on
+	// schema.table.column); tables it does not name keep their primary
+	// key. See keycolumns.go. Debezium: message.key.columns; default none.
+	MessageKeyColumns string `json:"message.key.columns"`
 }
 
 // Defaults.
@@ -395,6 +403,8 @@ func ConfigDef() *connectors.ConfigDef {
 		Importance: lo, Group: gEvt, Doc: "Emit a BEGIN and an END event per transaction (END with the number of events per table) to <topic.prefix>.<topic.transaction>, and fill the transaction block (id, total_order, data_collection_order) of every streamed change event."})
 	def(connectors.ConfigKey{Name: KeyTxTopic, Type: connectors.ConfigString, Default: DefaultTransactionTopic,
 		Importance: lo, Group: gEvt, Doc: "Name of the transaction metadata topic after <topic.prefix> and topic.delimiter."})
+	def(connectors.ConfigKey{Name: KeyMsgKeyColumns, Type: connectors.ConfigString, Validator: keyColumnsValidator{},
+		Importance: med, Group: gEvt, Doc: "Semicolon-separated '<schema.table regex>:<column>,<column>' entries: the key of matching tables' events is made of these columns (regular expressions, case-insensitive) instead of the primary key, also for tables without one. Other tables keep their primary key. Columns outside the replica identity need REPLICA IDENTITY FULL to be in delete events' keys."})
 
 	def(connectors.ConfigKey{Name: KeyMaxBatchSize, Type: connectors.ConfigInt, Default: DefaultMaxBatchSize, Validator: connectors.AtLeast(1),
 		Importance: med, Group: gPerf, Doc: "Maximum number of records returned by one poll."})
@@ -478,6 +488,7 @@ func ParseConfig(props map[string]string) (Config, error) {
 
 		ProvideTransactionMetadata: c.Bool(KeyTxMetadata),
 		TransactionTopic:           c.String(KeyTxTopic),
+		MessageKeyColumns:          c.String(KeyMsgKeyColumns),
 	}
 	if cfg.SnapshotMode == SnapshotNever {
 		cfg.SnapshotMode = SnapshotNoData
@@ -568,6 +579,9 @@ func (c Config) Validate() error {
 	}
 	if c.HeartbeatTopicPrefix == "" {
 		bad(KeyHeartbeatPrefix, c.HeartbeatTopicPrefix, "String must be non-empty")
+	}
+	if _, err := parseKeyColumns(c.MessageKeyColumns); err != nil {
+		bad(KeyMsgKeyColumns, c.MessageKeyColumns, err.Error())
 	}
 	if c.TransactionTopic == "" {
 		bad(KeyTxTopic, c.TransactionTopic, "String must be non-empty")

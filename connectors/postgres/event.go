@@ -240,7 +240,7 @@ func (f *schemaFactory) build(meta *tableMeta, cols []relColumn) (*tableSchema, 
 	for _, p := range valueOrder {
 		valB = valB.Field(cols[p.rel].Name, p.schema)
 	}
-	for _, k := range meta.Key {
+	for _, k := range f.filters.messageKey(meta, cols) {
 		p, ok := byName[k]
 		if !ok {
 			continue

@@ -366,8 +366,9 @@ func (st *streamer) startIncrementalTable(ctx context.Context, name string) (boo
 		st.t.logger.Warn("incremental snapshot: table no longer exists; skipped", "table", name)
 		return false, nil
 	}
-	if len(meta.Key) == 0 {
-		st.t.logger.Warn("incremental snapshot: table has no primary key; skipped", "table", name)
+	keyCols := st.t.filters.messageKey(meta, catalogColumns(meta))
+	if len(keyCols) == 0 {
+		st.t.logger.Warn("incremental snapshot: table has no primary key (and message.key.columns names none of its columns); skipped", "table", name)
 		return false, nil
 	}
 	full, err := st.s.schemas().build(meta, catalogColumns(meta))
@@ -379,9 +380,9 @@ func (st *streamer) startIncrementalTable(ctx context.Context, name string) (boo
 		return false, err
 	}
 	r.table, r.ts = id, ts
-	r.keyCols = meta.Key
-	r.keyTypes = make([]uint32, len(meta.Key))
-	for i, k := range meta.Key {
+	r.keyCols = keyCols
+	r.keyTypes = make([]uint32, len(keyCols))
+	for i, k := range keyCols {
 		c, _ := meta.column(k)
 		r.keyTypes[i] = c.TypeOID
 	}
@@ -392,11 +393,11 @@ func (st *streamer) startIncrementalTable(ctx context.Context, name string) (boo
 		}
 	})
 	if r.state.MaxKey == nil {
-		order := make([]string, len(meta.Key))
-		for i, k := range meta.Key {
+		order := make([]string, len(keyCols))
+		for i, k := range keyCols {
 			order[i] = quoteIdent(k) + " DESC"
 		}
-		q := "SELECT " + quoteCols(meta.Key) + " FROM " + id.quoted() + " ORDER BY " + strings.Join(order, ", ") + " LIMIT 1"
+		q := "SELECT " + quoteCols(keyCols) + " FROM " + id.quoted() + " ORDER BY " + strings.Join(order, ", ") + " LIMIT 1"
 		rr := st.s.conn.PgConn().ExecParams(ctx, q, nil, nil, nil, nil)
 		for rr.NextRow() {
 			vals := rr.Values()

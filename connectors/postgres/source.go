@@ -111,6 +111,17 @@ func (t *Task) Open(ctx context.Context, sc connectors.SourceContext, config map
 		return classifyConnectError(cfg, err)
 	}
 	problems := preflight(ctx, conn, cfg, t.filters, false)
+	if len(problems) == 0 {
+		// Debezium accepts these silently; say what they mean for the
+		// events.
+		notes, err := readKeyColumnNotes(ctx, conn, t.filters)
+		if err != nil {
+			t.logger.Warn("cannot check the tables message.key.columns names", "error", err)
+		}
+		for _, n := range notes {
+			t.logger.Warn(n)
+		}
+	}
 	_ = conn.Close(context.Background())
 	if len(problems) > 0 {
 		return problemsError(problems)
