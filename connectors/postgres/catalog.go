@@ -52,7 +52,8 @@ func (m *tableMeta) column(name string) (catalogColumn, bool) {
 type filters struct {
 	schemaIn, schemaEx, tableIn, tableEx, colIn, colEx []*regexp.Regexp
 	signal                                             tableID
-	keys                                               *keyMapper // message.key.columns; nil when unset
+	keys                                               *keyMapper       // message.key.columns; nil when unset
+	snapshotIn                                         []*regexp.Regexp // snapshot.include.collection.list, case-insensitive
 }
 
 func compileAll(l []string) []*regexp.Regexp {
@@ -73,6 +74,9 @@ func newFilters(c Config) *filters {
 		f.signal = tableID{s, t}
 	}
 	f.keys, _ = parseKeyColumns(c.MessageKeyColumns) // validated by Config.Validate
+	for _, s := range c.SnapshotInclude {
+		f.snapshotIn = append(f.snapshotIn, regexp.MustCompile("(?i)^(?:"+s+")$"))
+	}
 	return f
 }
 
@@ -102,6 +106,18 @@ func (f *filters) captured(t tableID) bool {
 		return false
 	}
 	return !anyMatch(f.tableEx, t.String())
+}
+
+// snapshotted reports whether the initial snapshot reads captured table
+// t: snapshot.include.collection.list is unset, or one of its entries
+// matches "schema.table" or "\"schema\".\"table\"", as Debezium's
+// AbstractSnapshotChangeEventSource.determineDataCollectionsToBeSnapshotted
+// matches them.
+func (f *filters) snapshotted(t tableID) bool {
+	if len(f.snapshotIn) == 0 {
+		return true
+	}
+	return anyMatch(f.snapshotIn, t.String()) || anyMatch(f.snapshotIn, `"`+t.Schema+`"."`+t.Name+`"`)
 }
 
 // columnIncluded reports whether column col of t is in the value.

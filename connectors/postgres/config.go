@@ -62,6 +62,7 @@ const (
 	KeyTxMetadata      = "provide.transaction.metadata"
 	KeyTxTopic         = "topic.transaction"
 	KeyMsgKeyColumns   = "message.key.columns"
+	KeySnapshotInclude = "snapshot.include.collection.list"
 )
 
 // Enumerated option values.
@@ -185,6 +186,13 @@ type Config struct {
 	// snapshot.max.threads; Debezium's default is 1, Sluice's 4 (records
 	// still come out in each table's physical order).
 	SnapshotMaxThreads int `json:"snapshot.max.threads"`
+	// SnapshotInclude, when set, limits the initial snapshot to the
+	// captured tables that one of these regular expressions matches
+	// (anchored, case-insensitive, on "schema.table" or
+	// "\"schema\".\"table\""); streaming still captures every captured
+	// table. Debezium: snapshot.include.collection.list; default all
+	// captured tables.
+	SnapshotInclude []string `json:"snapshot.include.collection.list"`
 
 	// HeartbeatInterval, when positive, emits a heartbeat record to
 	// <topic.heartbeat.prefix>.<prefix> and writes a logical decoding
@@ -371,6 +379,8 @@ func ConfigDef() *connectors.ConfigDef {
 		Importance: med, Group: gSnap, Doc: "Rows fetched per round trip while snapshotting."})
 	def(connectors.ConfigKey{Name: KeySnapshotThreads, Type: connectors.ConfigInt, Default: DefaultSnapshotMaxThreads, Validator: connectors.Between(1, 64),
 		Importance: lo, Group: gSnap, Doc: "Connections reading snapshot chunks in parallel, all importing the same exported snapshot. Debezium defaults to 1; records keep each table's physical order regardless."})
+	def(connectors.ConfigKey{Name: KeySnapshotInclude, Type: connectors.ConfigList, Validator: regexList{},
+		Importance: med, Group: gSnap, Doc: "Comma-separated regular expressions (anchored, case-insensitive) matching 'schema.table' of the captured tables the initial snapshot reads; unset: all of them. Streaming captures every captured table regardless; incremental snapshots are not affected."})
 	def(connectors.ConfigKey{Name: KeySignalTable, Type: connectors.ConfigString,
 		Importance: med, Group: gSnap, Doc: "Fully-qualified 'schema.table' of the signalling table (id varchar, type varchar, data varchar) used to trigger incremental snapshots."})
 	def(connectors.ConfigKey{Name: KeySignalChannels, Type: connectors.ConfigList, Default: "source",
@@ -467,6 +477,7 @@ func ParseConfig(props map[string]string) (Config, error) {
 		SnapshotMode:          strings.ToLower(c.String(KeySnapshotMode)),
 		SnapshotFetchSize:     c.Int(KeySnapshotFetch),
 		SnapshotMaxThreads:    c.Int(KeySnapshotThreads),
+		SnapshotInclude:       c.List(KeySnapshotInclude),
 		HeartbeatInterval:     msInt(KeyHeartbeatMs),
 		HeartbeatActionQuery:  c.String(KeyHeartbeatQuery),
 		HeartbeatTopicPrefix:  c.String(KeyHeartbeatPrefix),
@@ -546,7 +557,8 @@ func (c Config) Validate() error {
 	}
 	pairs := [][2]string{{KeySchemaInclude, KeySchemaExclude}, {KeyTableInclude, KeyTableExclude}, {KeyColumnInclude, KeyColumnExclude}}
 	lists := map[string][]string{KeySchemaInclude: c.SchemaInclude, KeySchemaExclude: c.SchemaExclude,
-		KeyTableInclude: c.TableInclude, KeyTableExclude: c.TableExclude, KeyColumnInclude: c.ColumnInclude, KeyColumnExclude: c.ColumnExclude}
+		KeyTableInclude: c.TableInclude, KeyTableExclude: c.TableExclude, KeyColumnInclude: c.ColumnInclude, KeyColumnExclude: c.ColumnExclude,
+		KeySnapshotInclude: c.SnapshotInclude}
 	for _, p := range pairs {
 		if len(lists[p[0]]) > 0 && len(lists[p[1]]) > 0 {
 			bad(p[1], strings.Join(lists[p[1]], ","), p[0]+" is also set; the include and exclude lists are mutually exclusive")

@@ -190,3 +190,31 @@ func TestKeyColumnNotes(t *testing.T) {
 		t.Errorf("with REPLICA IDENTITY FULL: %q", notes)
 	}
 }
+
+// snapshot.include.collection.list matches as Debezium's
+// determineDataCollectionsToBeSnapshotted: anchored, case-insensitive, on
+// schema.table or its double-quoted form.
+func TestSnapshotIncludeList(t *testing.T) {
+	cfg, err := ParseConfig(map[string]string{"database.hostname": "h", "database.user": "u", "database.dbname": "d",
+		"topic.prefix": "p", KeySnapshotInclude: `PUBLIC.Orders, inv\..*,"s"\."T"`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFilters(cfg)
+	for tbl, want := range map[tableID]bool{
+		{"public", "orders"}: true, {"public", "orders2"}: false, {"inv", "x"}: true, {"s", "T"}: true, {"s", "U"}: false,
+	} {
+		if got := f.snapshotted(tbl); got != want {
+			t.Errorf("%s: snapshotted %v, want %v", tbl, got, want)
+		}
+	}
+	if f := newFilters(Config{}); !f.snapshotted(tableID{"a", "b"}) {
+		t.Errorf("without the list every captured table is snapshotted")
+	}
+	_, err = ParseConfig(map[string]string{"database.hostname": "h", "database.user": "u", "database.dbname": "d",
+		"topic.prefix": "p", KeySnapshotInclude: `public.(`})
+	var errs connectors.ConfigErrors
+	if !errors.As(err, &errs) || errs[0].Name != KeySnapshotInclude {
+		t.Errorf("invalid regex: %v", err)
+	}
+}

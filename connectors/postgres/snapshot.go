@@ -137,6 +137,7 @@ func (s *session) snapshot(ctx context.Context, exported string, lsn pglogrepl.L
 	if err != nil {
 		return err
 	}
+	tables = slices.DeleteFunc(tables, func(id tableID) bool { return !t.filters.snapshotted(id) })
 	n := cfg.SnapshotMaxThreads
 	workers := make([]*pgx.Conn, 0, n)
 	defer func() {
