@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -445,8 +446,13 @@ func (regexList) String() string { return "comma-separated regular expressions" 
 // other keys are ignored), reporting every problem at once, each naming
 // its key.
 func ParseConfig(props map[string]string) (Config, error) {
+	unsupported := unsupportedErrors(props)
 	c, err := ConfigDef().Parse(props)
 	if err != nil {
+		var ce connectors.ConfigErrors
+		if len(unsupported) > 0 && errors.As(err, &ce) {
+			return Config{}, append(ce, unsupported...)
+		}
 		return Config{}, err
 	}
 	ms := func(k string) time.Duration { return time.Duration(c.Long(k)) * time.Millisecond }
@@ -504,7 +510,7 @@ func ParseConfig(props map[string]string) (Config, error) {
 	if cfg.SnapshotMode == SnapshotNever {
 		cfg.SnapshotMode = SnapshotNoData
 	}
-	var errs connectors.ConfigErrors
+	errs := unsupported
 	if err := cfg.Validate(); err != nil {
 		var ce connectors.ConfigErrors
 		if e, ok := err.(connectors.ConfigErrors); ok {
