@@ -43,6 +43,10 @@ const (
 //   - snapshot: a fresh connector (snapshot.mode=initial_only) reads the
 //     same table, now of 1,000,000 rows; timed from POST /connectors until
 //     all rows are on its topic.
+//   - sink: in the same worker, the Debezium JDBC sink (upsert by record
+//     key) applies those 1,000,000 events to another database; timed from
+//     POST /connectors until the table there has every row. The baseline
+//     is COPY FROM of the same rows into the same table definition.
 //
 // The worker's resident memory (VmRSS) is sampled every 100 ms while
 // each phase runs, and its peak (VmHWM) read at the end; the bar is
@@ -148,6 +152,48 @@ func BenchmarkWorkerCDC(b *testing.B) {
 		snapshotted, snapshotRSS := waitOnTopic(b, adm, pid, "snap.public.cdc", start)
 		snapshotHWM := brokertest.ProcStatusKiB(b, pid, "VmHWM:")
 		snapshotCPU := procCPU(b, pid) - cpu0
+
+		// Sink, in the same worker: the JDBC sink applies the snapshot's
+		// 1M events to another database; the baseline is COPY FROM of
+		// the file COPY TO wrote, into the same table definition.
+		tgt := pgtest.NewDB(b)
+		tgt.Exec(strings.Replace(cdcBenchDDL, "cdc", "copied", 1))
+		tconn := tgt.Connect()
+		copyFile, err = os.Open(copyFile.Name())
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 = time.Now()
+		if _, err := tconn.PgConn().CopyFrom(ctx, copyFile, "COPY copied FROM STDIN"); err != nil {
+			b.Fatal(err)
+		}
+		copyFromTook := time.Since(t0)
+		_ = copyFile.Close()
+		url, user, password := tgt.JDBCURL()
+		start, cpu0 = time.Now(), procCPU(b, pid)
+		restCreateConnector(b, p.url, "sink", map[string]string{
+			"connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector", "topics": "snap.public.cdc",
+			"connection.url": url, "connection.username": user, "connection.password": password,
+			"insert.mode": "upsert", "primary.key.mode": "record_key", "delete.enabled": "true", "schema.evolution": "basic",
+			"table.name.format": "cdc",
+			"key.converter":     "org.apache.kafka.connect.json.JsonConverter", "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+		})
+		waitFor(b, 10*time.Minute, "the sink to write every row", func() error {
+			if err := p.requireConnectors(b, "sink"); err != nil {
+				return err
+			}
+			var n int64
+			if err := tconn.QueryRow(ctx, `SELECT count(*) FROM cdc`).Scan(&n); err != nil {
+				return err // the sink has not created the table yet
+			}
+			if n < cdcBenchRows {
+				return fmt.Errorf("%d rows", n)
+			}
+			return nil
+		})
+		sunk := time.Since(start)
+		sinkCPU := procCPU(b, pid) - cpu0
+		sinkHWM := brokertest.ProcStatusKiB(b, pid, "VmHWM:")
 		stopWorker(b, p)
 
 		rate := func(d time.Duration) float64 { return cdcBenchRows / d.Seconds() }
@@ -156,6 +202,9 @@ func BenchmarkWorkerCDC(b *testing.B) {
 		b.ReportMetric(rate(baseline), "pg_recvlogical_rows/s")
 		b.ReportMetric(rate(streamed)/rate(baseline), "ratio")
 		b.ReportMetric(mib(streamHWM), "stream_peak_RSS_MiB")
+		b.ReportMetric(rate(sunk), "sink_rows/s")
+		b.ReportMetric(rate(copyFromTook), "copy_from_rows/s")
+		b.ReportMetric(rate(sunk)/rate(copyFromTook), "sink_ratio")
 		b.ReportMetric(rate(snapshotted), "snapshot_rows/s")
 		b.ReportMetric(rate(copyTook), "copy_rows/s")
 		b.ReportMetric(rate(snapshotted)/rate(copyTook), "snapshot_ratio")
@@ -170,6 +219,10 @@ func BenchmarkWorkerCDC(b *testing.B) {
 			baseline.Round(time.Millisecond), rate(baseline), rate(streamed)/rate(baseline), mib(idle), mib(streamRSS), mib(streamHWM),
 			snapshotted.Round(time.Millisecond), rate(snapshotted), perRow(snapshotCPU), copyTook.Round(time.Millisecond), rate(copyTook),
 			rate(snapshotted)/rate(copyTook), mib(snapshotRSS), mib(snapshotHWM))
+		b.Logf("sink: the JDBC sink upserts the snapshot's %d events into another database in %v (%.0f rows/s, worker CPU %.1f µs/row); "+
+			"COPY FROM of the same rows %v (%.0f rows/s): ratio %.2f; worker peak RSS %.0f MiB",
+			cdcBenchRows, sunk.Round(time.Millisecond), rate(sunk), perRow(sinkCPU), copyFromTook.Round(time.Millisecond),
+			rate(copyFromTook), rate(sunk)/rate(copyFromTook), mib(sinkHWM))
 	}
 }
 
