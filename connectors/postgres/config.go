@@ -50,6 +50,7 @@ const (
 	KeyTimePrecision   = "time.precision.mode"
 	KeyBinaryMode      = "binary.handling.mode"
 	KeyIntervalMode    = "interval.handling.mode"
+	KeyHStoreMode      = "hstore.handling.mode"
 	KeyMaxBatchSize    = "max.batch.size"
 	KeyMaxQueueSize    = "max.queue.size"
 	KeyPollIntervalMs  = "poll.interval.ms"
@@ -224,6 +225,10 @@ type Config struct {
 	// IntervalMode is numeric (MicroDuration) or string (ISO 8601).
 	// Debezium: interval.handling.mode; default numeric.
 	IntervalMode string `json:"interval.handling.mode"`
+	// HStoreMode is json (an io.debezium.data.Json string) or map (a MAP of
+	// STRING to optional STRING); see hstore.go. Debezium:
+	// hstore.handling.mode; default json.
+	HStoreMode string `json:"hstore.handling.mode"`
 
 	// MaxBatchSize is the most records one Poll returns. Debezium:
 	// max.batch.size; default 2048.
@@ -403,6 +408,9 @@ func ConfigDef() *connectors.ConfigDef {
 	def(connectors.ConfigKey{Name: KeyIntervalMode, Type: connectors.ConfigString, Default: IntervalNumeric,
 		Validator:  connectors.OneOfIgnoreCase(IntervalNumeric, IntervalString),
 		Importance: lo, Group: gEvt, Doc: "How interval columns are represented: numeric (MicroDuration, months of 30.4375 days) or string (ISO 8601)."})
+	def(connectors.ConfigKey{Name: KeyHStoreMode, Type: connectors.ConfigString, Default: HStoreJSON,
+		Validator:  connectors.OneOfIgnoreCase(HStoreJSON, HStoreMap),
+		Importance: lo, Group: gEvt, Doc: "How hstore columns are represented: json (a JSON object as an io.debezium.data.Json string) or map (a map of string to optional string)."})
 	def(connectors.ConfigKey{Name: KeySkippedOps, Type: connectors.ConfigList, Default: "t",
 		Validator:  connectors.ListOf("c", "u", "d", "t", "none"),
 		Importance: lo, Group: gEvt, Doc: "Operations not emitted: any of c (insert), u (update), d (delete), t (truncate), or none."})
@@ -492,6 +500,7 @@ func ParseConfig(props map[string]string) (Config, error) {
 		TimePrecision:         strings.ToLower(c.String(KeyTimePrecision)),
 		BinaryMode:            strings.ToLower(c.String(KeyBinaryMode)),
 		IntervalMode:          strings.ToLower(c.String(KeyIntervalMode)),
+		HStoreMode:            strings.ToLower(c.String(KeyHStoreMode)),
 		MaxBatchSize:          c.Int(KeyMaxBatchSize),
 		MaxQueueSize:          c.Int(KeyMaxQueueSize),
 		PollInterval:          ms(KeyPollIntervalMs),

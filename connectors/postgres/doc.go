@@ -54,6 +54,7 @@
 //	stream.go     phase decision, replication loop, changes, truncates
 //	decode.go     pgoutput message decoding
 //	types.go      Postgres type → Debezium schema and text parser, defaults
+//	hstore.go     hstore columns (hstore.handling.mode json and map)
 //	event.go      envelope, source block, key/value structs, records
 //	catalog.go    table and type metadata, filters
 //	offsets.go    offset keys, decoding, resume filter

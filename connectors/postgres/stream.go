@@ -32,7 +32,7 @@ func (s *session) schemas() *schemaFactory {
 		cfg := s.t.cfg
 		s.factory = &schemaFactory{cfg: cfg, filters: s.t.filters, types: &typeMapper{
 			decimal: cfg.DecimalMode, time: cfg.TimePrecision, binary: cfg.BinaryMode, interval: cfg.IntervalMode,
-			unknown: cfg.IncludeUnknownTypes, placeholder: cfg.ToastPlaceholder,
+			hstoreMode: cfg.HStoreMode, unknown: cfg.IncludeUnknownTypes, placeholder: cfg.ToastPlaceholder,
 			types: func(oid uint32) *pgType {
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer cancel()

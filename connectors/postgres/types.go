@@ -86,6 +86,7 @@ type typeMapper struct {
 	time        string
 	binary      string
 	interval    string
+	hstoreMode  string // hstore.handling.mode: HStoreJSON ("" too) or HStoreMap
 	unknown     bool
 	placeholder string
 	types       func(oid uint32) *pgType // nil when unknown
@@ -273,6 +274,8 @@ func (m *typeMapper) mapScalar(t *pgType, typmod int32) (mapping, bool) {
 		return m.stringMapping(plain(connectors.TypeString), ""), true
 	case t.Name == "ltree":
 		return m.stringMapping(named(connectors.TypeString, connectors.DebeziumLtree), ""), true
+	case t.Name == "hstore":
+		return m.hstore(), true
 	}
 	return mapping{}, false
 }

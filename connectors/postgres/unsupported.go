@@ -41,7 +41,6 @@ var unsupportedKeys = []unsupportedKey{
 	{name: "field.name.adjustment.mode", ok: []string{"none"}, why: "Sluice does not adjust field names; remove the key or set none (Debezium's default)"},
 	{name: "converters", why: "Sluice does not load Debezium custom converters (Java classes); remove the key"},
 	{name: "post.processors", why: "Sluice does not run Debezium post processors; remove the key"},
-	{name: "hstore.handling.mode", ok: []string{"json"}, why: "Sluice leaves hstore columns out whatever the mode; remove the key"},
 	{name: "money.fraction.digits", ok: []string{"2"}, why: "Sluice emits money with scale 2; remove the key"},
 	{name: "skip.messages.without.change", ok: []string{"false"}, why: "Sluice emits every update; remove the key or set false"},
 	{name: "event.processing.failure.handling.mode", ok: []string{"fail"}, why: "Sluice fails the task on an event it cannot process; remove the key or set fail"},

@@ -33,7 +33,6 @@ func TestUnsupportedDebeziumKeys(t *testing.T) {
 		{"snapshot.select.statement.overrides.public.t", "SELECT * FROM t WHERE x"},
 		{"schema.name.adjustment.mode", "avro"},
 		{"converters", "isbn"},
-		{"hstore.handling.mode", "map"},
 		{"event.processing.failure.handling.mode", "skip"},
 		{"publish.via.partition.root", "true"},
 		{"extended.headers.enabled", "false"},
@@ -48,6 +47,7 @@ func TestUnsupportedDebeziumKeys(t *testing.T) {
 	for _, kv := range [][2]string{
 		{"schema.name.adjustment.mode", "none"},
 		{"hstore.handling.mode", "JSON"},
+		{"hstore.handling.mode", "map"},
 		{"event.processing.failure.handling.mode", "fail"},
 		{"extended.headers.enabled", "true"},
 		{"topic.naming.strategy", "io.debezium.schema.SchemaTopicNamingStrategy"},
@@ -58,6 +58,9 @@ func TestUnsupportedDebeziumKeys(t *testing.T) {
 		if _, err := ParseConfig(with(kv[0], kv[1])); err != nil {
 			t.Errorf("%s=%s: %v", kv[0], kv[1], err)
 		}
+	}
+	if _, err := ParseConfig(with("hstore.handling.mode", "array")); err == nil || !strings.Contains(err.Error(), "hstore.handling.mode") {
+		t.Errorf("hstore.handling.mode=array: %v", err)
 	}
 	// Reported with the other errors, and through ValidateConfig.
 	_, err := ParseConfig(with("database.port", "x", "converters", "a"))
