@@ -284,6 +284,12 @@ type Config struct {
 	// schema.table.column); tables it does not name keep their primary
 	// key. See keycolumns.go. Debezium: message.key.columns; default none.
 	MessageKeyColumns string `json:"message.key.columns"`
+
+	// ColumnMappers are the column.truncate.to.<n>.chars and
+	// column.mask.with.<n>.chars keys (comma-separated regular
+	// expressions over schema.table.column, case-insensitive), in the
+	// order they apply; see columnmap.go. Debezium: the same keys.
+	ColumnMappers []ColumnMapper `json:"-"`
 }
 
 // Defaults.
@@ -516,6 +522,7 @@ func ParseConfig(props map[string]string) (Config, error) {
 		TransactionTopic:           c.String(KeyTxTopic),
 		MessageKeyColumns:          c.String(KeyMsgKeyColumns),
 	}
+	cfg.ColumnMappers, unsupported = appendColumnMappers(props, unsupported)
 	if cfg.SnapshotMode == SnapshotNever {
 		cfg.SnapshotMode = SnapshotNoData
 	}
@@ -531,6 +538,13 @@ func ParseConfig(props map[string]string) (Config, error) {
 		return cfg, errs
 	}
 	return cfg, nil
+}
+
+// appendColumnMappers parses the column mapper keys of props, appending
+// their errors to errs.
+func appendColumnMappers(props map[string]string, errs connectors.ConfigErrors) ([]ColumnMapper, connectors.ConfigErrors) {
+	cms, bad := parseColumnMappers(props)
+	return cms, append(errs, bad...)
 }
 
 var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -55,6 +55,7 @@
 //	decode.go     pgoutput message decoding
 //	types.go      Postgres type → Debezium schema and text parser, defaults
 //	hstore.go     hstore columns (hstore.handling.mode json and map)
+//	columnmap.go  column.truncate.to.<n>.chars, column.mask.with.<n>.chars
 //	event.go      envelope, source block, key/value structs, records
 //	catalog.go    table and type metadata, filters
 //	offsets.go    offset keys, decoding, resume filter

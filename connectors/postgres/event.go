@@ -126,6 +126,9 @@ type valueField struct {
 	def      any // schema default, nil if none
 	fallback any
 	toast    any
+	// mapValue, when set, converts the value field's value (column
+	// truncation or masking, columnmap.go); key fields never have one.
+	mapValue func(any) any
 }
 
 // tableSchema is the Connect shape of a captured table for one relation
@@ -234,6 +237,14 @@ func (f *schemaFactory) build(meta *tableMeta, cols []relColumn) (*tableSchema, 
 		p := planned{rel: i, schema: s, vf: valueField{rel: i, optional: optional, def: def, fallback: mp.fallback, toast: mp.toast}}
 		byName[c.Name] = p
 		if f.filters.columnIncluded(meta.ID, c.Name) {
+			if cm := columnMapperFor(f.cfg.ColumnMappers, meta.ID, c.Name); cm != nil {
+				// The value field only: Debezium builds keys without the mappers.
+				vb := s.Builder()
+				p.vf.mapValue = cm.apply(vb, f.types.resolve(c.TypeOID), c.TypeMod)
+				if p.schema, err = vb.Build(); err != nil {
+					return nil, fmt.Errorf("%s.%s: %w", meta.ID, c.Name, err)
+				}
+			}
 			valueOrder = append(valueOrder, p)
 		}
 	}
@@ -324,7 +335,18 @@ func (ts *tableSchema) parseCell(i int, raw []byte) (any, error) {
 	return v, nil
 }
 
+// fieldValue is the value of field vf for the cell v: a missing value
+// resolved (fieldValueOf), then the column mapper's conversion.
 func fieldValue(vf *valueField, v any) any {
+	if vf.mapValue != nil {
+		return vf.mapValue(fieldValueOf(vf, v))
+	}
+	return fieldValueOf(vf, v)
+}
+
+// fieldValueOf resolves an unchanged TOASTed value to the placeholder and
+// a null in a required field to its default or fallback.
+func fieldValueOf(vf *valueField, v any) any {
 	if v == unchangedToast {
 		if vf.toast != nil {
 			return vf.toast

@@ -15,19 +15,18 @@ import (
 // Sluice's behaviour matches); the others are accepted and ignored
 // (ignoredKeys). README.md lists both with the reasons.
 
+// column.truncate.to.<n>.chars and column.mask.with.<n>.chars are
+// implemented (columnmap.go).
+
 // unsupportedKey is a key Sluice rejects unless its value is in ok.
 type unsupportedKey struct {
 	name    string         // the key, when pattern is nil
-	pattern *regexp.Regexp // keys with a variable part (column.mask.with.<n>.chars)
+	pattern *regexp.Regexp // keys with a variable part (column.mask.hash.<alg>.with.salt.<salt>)
 	ok      []string       // values accepted (lower-case, trimmed): Debezium's default, Sluice's behaviour
 	why     string         // what to do instead
 }
 
 var unsupportedKeys = []unsupportedKey{
-	{pattern: regexp.MustCompile(`^column\.truncate\.to\.\d+\.chars$`),
-		why: "Sluice does not implement column truncation; remove the key (values are emitted whole)"},
-	{pattern: regexp.MustCompile(`^column\.mask\.with\.\d+\.chars$`),
-		why: "Sluice does not implement column masking; remove the key, or mask with a transform (ExtractNewRecordState then MaskField with a replacement)"},
 	{pattern: regexp.MustCompile(`^column\.mask\.hash\..+\.with\.salt\..+$`),
 		why: "Sluice does not implement column hashing; remove the key"},
 	{name: "column.mask.hash.v2.hashing.strategy", why: "Sluice does not implement column hashing; remove the key"},

@@ -24,9 +24,8 @@ func TestUnsupportedDebeziumKeys(t *testing.T) {
 		return c
 	}
 	for _, kv := range [][2]string{
-		{"column.truncate.to.20.chars", "public.t.c"},
-		{"column.mask.with.8.chars", "public.t.c"},
 		{"column.mask.hash.SHA-256.with.salt.CzQMA0cB5K", "public.t.c"},
+		{"column.mask.hash.v2.SHA-256.with.salt.CzQMA0cB5K", "public.t.c"},
 		{"column.propagate.source.type", ".*"},
 		{"datatype.propagate.source.type", ".+\\.VARCHAR"},
 		{"snapshot.select.statement.overrides", "public.t"},
@@ -48,6 +47,8 @@ func TestUnsupportedDebeziumKeys(t *testing.T) {
 		{"schema.name.adjustment.mode", "none"},
 		{"hstore.handling.mode", "JSON"},
 		{"hstore.handling.mode", "map"},
+		{"column.truncate.to.20.chars", "public.t.c"},
+		{"column.mask.with.8.chars", "public.t.c"},
 		{"event.processing.failure.handling.mode", "fail"},
 		{"extended.headers.enabled", "true"},
 		{"topic.naming.strategy", "io.debezium.schema.SchemaTopicNamingStrategy"},
