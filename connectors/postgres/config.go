@@ -686,6 +686,14 @@ func (c Config) skipped(op string) bool {
 	return false
 }
 
+// skipsChange reports whether a row change of kind op (c, u, d) emits
+// nothing under skipped.operations. A skipped update may still be a key
+// change whose delete or create is not skipped: eventBuilder.change
+// decides that once it has the keys.
+func (c Config) skipsChange(op string) bool {
+	return c.skipped(op) && (op != opUpdate || c.skipped(opDelete) && c.skipped(opCreate))
+}
+
 // connString builds the libpq-style URL pgx parses. Runtime parameters
 // pin the text formats the decoders expect on every connection, the
 // replication connection included (its walsender formats pgoutput's

@@ -602,32 +602,46 @@ func (b *eventBuilder) change(out []connectors.Record, ts *tableSchema, op strin
 			}
 		}()
 	}
-	var block *connectors.Struct
-	if tx != nil {
-		block = tx.event(ts, offset)
+	// event counts an emitted event in the transaction metadata and
+	// returns its transaction block (nil when that is off).
+	event := func(off map[string]any) *connectors.Struct {
+		if tx == nil {
+			return nil
+		}
+		return tx.event(ts, off)
 	}
 	switch op {
 	case opCreate, opRead:
-		return append(out, b.record(ts, newKey, b.envelope(ts, op, nil, after, src, block, now), offset)), nil
+		return append(out, b.record(ts, newKey, b.envelope(ts, op, nil, after, src, event(offset), now), offset)), nil
 	case opUpdate:
 		if oldKey == nil || oldKey.Equal(newKey) {
-			return append(out, b.record(ts, newKey, b.envelope(ts, op, before, after, src, block, now), offset)), nil
+			if b.cfg.skipped(opUpdate) {
+				return out, nil
+			}
+			return append(out, b.record(ts, newKey, b.envelope(ts, op, before, after, src, event(offset), now), offset)), nil
 		}
 		// A key change: delete under the old key, create under the new.
-		del := b.record(ts, oldKey, b.envelope(ts, opDelete, before, nil, src, block, now), offset,
-			connectors.Header{Key: headerNewKey, Schema: ts.keySchema, Value: newKey})
-		out = append(out, del)
-		if b.cfg.TombstonesOnDelete {
-			out = append(out, tombstone(del))
+		// skipped.operations applies to each, as Debezium's dispatcher
+		// filters the operations emitted, not the update.
+		skipDel := b.cfg.skipped(opDelete)
+		if !skipDel {
+			del := b.record(ts, oldKey, b.envelope(ts, opDelete, before, nil, src, event(offset), now), offset,
+				connectors.Header{Key: headerNewKey, Schema: ts.keySchema, Value: newKey})
+			out = append(out, del)
+			if b.cfg.TombstonesOnDelete {
+				out = append(out, tombstone(del))
+			}
 		}
-		if tx != nil {
-			offset = maps.Clone(offset)
-			block = tx.event(ts, offset)
+		if b.cfg.skipped(opCreate) {
+			return out, nil
 		}
-		return append(out, b.record(ts, newKey, b.envelope(ts, opCreate, nil, after, src, block, now), offset,
+		if tx != nil && !skipDel {
+			offset = maps.Clone(offset) // the delete's holds its own count
+		}
+		return append(out, b.record(ts, newKey, b.envelope(ts, opCreate, nil, after, src, event(offset), now), offset,
 			connectors.Header{Key: headerOldKey, Schema: ts.keySchema, Value: oldKey})), nil
 	case opDelete:
-		del := b.record(ts, oldKey, b.envelope(ts, op, before, nil, src, block, now), offset)
+		del := b.record(ts, oldKey, b.envelope(ts, op, before, nil, src, event(offset), now), offset)
 		out = append(out, del)
 		if b.cfg.TombstonesOnDelete {
 			out = append(out, tombstone(del))

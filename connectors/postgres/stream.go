@@ -678,7 +678,7 @@ func (st *streamer) change(ctx context.Context, lsn pglogrepl.LSN, b []byte) err
 	case msgDelete:
 		op = opDelete
 	}
-	if st.cfg.skipped(op) {
+	if st.cfg.skipsChange(op) {
 		return nil
 	}
 	ts := rs.ts

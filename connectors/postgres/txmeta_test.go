@@ -81,6 +81,9 @@ func (x *txStream) change(ts *tableSchema, kind byte, lsn pglogrepl.LSN, oldRow,
 		return
 	}
 	op := map[byte]string{msgInsert: opCreate, msgUpdate: opUpdate, msgDelete: opDelete}[kind]
+	if st.cfg.skipsChange(op) {
+		return
+	}
 	boxed := any(int64(lsn))
 	var err error
 	st.pending, err = st.t.events.change(st.pending, ts, op, oldRow, newRow, st.source(ts, lsn, boxed), st.offset(lsn, boxed, kind, n), x.now, st.tx)
@@ -348,6 +351,47 @@ func TestJavaHash(t *testing.T) {
 	for s, h := range map[string]int32{"hello": 99162322, "Aa": 2112, "BB": 2112, "": 0, "public.customers": -657108208, "😀": 1772899} {
 		if got := javaHash(s); got != spread(uint32(h)) {
 			t.Errorf("javaHash(%q) = %d, want %d", s, got, spread(uint32(h)))
+		}
+	}
+}
+
+// TestSkippedUpdatesKeepKeyChanges: skipped.operations applies to the
+// operations emitted, as Debezium's dispatcher filters them: with "u"
+// skipped, a plain update emits nothing, but a key change still emits
+// its delete (and tombstone) and create, counted in the transaction.
+func TestSkippedUpdatesKeepKeyChanges(t *testing.T) {
+	for _, tc := range []struct {
+		skipped string
+		want    []string
+	}{
+		{"u", []string{"BEGIN", "c 1", "d 2", "tombstone", "c 3", "END 3"}},
+		{"u,d", []string{"BEGIN", "c 1", "c 2", "END 2"}},
+		{"u,c", []string{"BEGIN", "d 1", "tombstone", "END 1"}},
+		{"none", []string{"BEGIN", "c 1", "u 2", "d 3", "tombstone", "c 4", "END 4"}},
+	} {
+		cfg, customers, _ := txTestTables(t, "skipped.operations", tc.skipped)
+		x := newTxStream(t, cfg, nil)
+		x.begin(600, 1000)
+		x.change(customers, msgInsert, 1000, nil, []any{int32(1), "Sally"})
+		x.change(customers, msgUpdate, 1001, []any{int32(1), "Sally"}, []any{int32(1), "Sal"})
+		x.change(customers, msgUpdate, 1002, []any{int32(1), "Sal"}, []any{int32(2), "Sal"})
+		x.commit(1100)
+		var got []string
+		for _, r := range x.st.pending {
+			switch {
+			case r.Topic == "dbserver1.transaction" && txField(r, "status") == txBegin:
+				got = append(got, "BEGIN")
+			case r.Topic == "dbserver1.transaction":
+				got = append(got, "END "+connectors.FormatValue(txField(r, "event_count")))
+			case r.Value == nil:
+				got = append(got, "tombstone")
+			default:
+				total, _ := envelopeField(r, "transaction").(*connectors.Struct).Get("total_order")
+				got = append(got, opOf(r)+" "+connectors.FormatValue(total))
+			}
+		}
+		if strings.Join(got, ", ") != strings.Join(tc.want, ", ") {
+			t.Errorf("skipped.operations=%s: %s, want %s", tc.skipped, strings.Join(got, ", "), strings.Join(tc.want, ", "))
 		}
 	}
 }
