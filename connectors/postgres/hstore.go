@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/sluicedata/sluice/connectors"
+	"github.com/sluicedata/sluice/internal/jackson"
 )
 
 // hstore columns, as Debezium 3.4's PostgresValueConverter maps them.
@@ -169,12 +170,12 @@ func appendHstoreJSON(out []byte, es []hstoreEntry) []byte {
 		if n > 0 {
 			out = append(out, ',')
 		}
-		out = appendJacksonString(out, es[i].key)
+		out = jackson.AppendString(out, es[i].key)
 		out = append(out, ':')
 		if es[i].null {
 			out = append(out, "null"...)
 		} else {
-			out = appendJacksonString(out, es[i].val)
+			out = jackson.AppendString(out, es[i].val)
 		}
 	}
 	return append(out, '}')
@@ -225,41 +226,4 @@ func javaHashMapOrder(es []hstoreEntry) []int {
 		return int(hashes[a]&mask) - int(hashes[b]&mask)
 	})
 	return order
-}
-
-// appendJacksonString writes s as a JSON string the way Jackson's
-// default JsonGenerator does: '"' and '\\' escaped with a backslash,
-// \b \t \n \f \r by their short escapes, other control characters below
-// 0x20 as \u00XX (upper-case hex), everything else (non-ASCII, '/', DEL)
-// as it is.
-func appendJacksonString(out []byte, s string) []byte {
-	const hexDigits = "0123456789ABCDEF"
-	out = append(out, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		out = append(out, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			out = append(out, '\\', c)
-		case '\b':
-			out = append(out, '\\', 'b')
-		case '\t':
-			out = append(out, '\\', 't')
-		case '\n':
-			out = append(out, '\\', 'n')
-		case '\f':
-			out = append(out, '\\', 'f')
-		case '\r':
-			out = append(out, '\\', 'r')
-		default:
-			out = append(out, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	out = append(out, s[start:]...)
-	return append(out, '"')
 }
