@@ -59,7 +59,7 @@ const (
 //	internal/testenv/with-servers.sh go test -tags integration -run '^$' -bench WorkerCDC -benchtime 1x ./cmd/sluice/
 func BenchmarkWorkerCDC(b *testing.B) {
 	bin := brokertest.Binary(b)
-	recvlogical := pgBinary(b, "pg_recvlogical")
+	recvlogical := pgtest.Program(b, "pg_recvlogical")
 	for range b.N {
 		d := pgtest.NewDB(b)
 		d.Exec(cdcBenchDDL)
@@ -287,12 +287,3 @@ func procCPU(tb testing.TB, pid int) time.Duration {
 	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
-// pgBinary finds a PostgreSQL client program of the installed server.
-func pgBinary(tb testing.TB, name string) string {
-	tb.Helper()
-	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
-	if len(bins) == 0 {
-		tb.Fatalf("%s not found (apt-get install postgresql-15)", name)
-	}
-	return bins[len(bins)-1]
-}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/sluicedata/sluice/connectors"
+	"github.com/sluicedata/sluice/internal/pgtest"
 	"github.com/sluicedata/sluice/runtime/convert"
 )
 
@@ -34,15 +35,6 @@ func benchInsert(tb testing.TB, d *testDB, from, to int) {
 		d.exec(`INSERT INTO bench SELECT g, 'customer ' || g, g % 100, (g % 100000) / 100.0, '2024-01-01'::timestamptz + g * interval '1 second'
 			FROM generate_series($1::bigint, $2::bigint) g`, a, b)
 	}
-}
-
-func pgBin(tb testing.TB, name string) string {
-	tb.Helper()
-	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
-	if len(bins) == 0 {
-		tb.Fatalf("%s not found (apt-get install postgresql-15)", name)
-	}
-	return bins[len(bins)-1]
 }
 
 // jsonSink converts records with JsonConverter (schemas.enable=true), as
@@ -171,7 +163,7 @@ func BenchmarkStreamVsPgRecvlogical(b *testing.B) {
 		var cpuJSON, cpuRec time.Duration
 		for i := range rounds {
 			out := filepath.Join(b.TempDir(), "recv.out")
-			cmd := exec.Command(pgBin(b, "pg_recvlogical"), "-d", d.dsn, "--slot", slot("recv", i), "--start",
+			cmd := exec.Command(pgtest.Program(b, "pg_recvlogical"), "-d", d.dsn, "--slot", slot("recv", i), "--start",
 				"-o", "proto_version=1", "-o", "publication_names=bench_pub", "--endpos", endLSN, "--no-loop", "-f", out)
 			start := time.Now()
 			if o, err := cmd.CombinedOutput(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -37,6 +38,17 @@ func DSN(tb testing.TB) string {
 		tb.Fatal(HowToRun)
 	}
 	return dsn
+}
+
+// Program returns the path of a program of the installed PostgreSQL
+// server (pg_recvlogical, pg_ctl, …), the newest if several are.
+func Program(tb testing.TB, name string) string {
+	tb.Helper()
+	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
+	if len(bins) == 0 {
+		tb.Fatalf("%s not found under /usr/lib/postgresql/*/bin (apt-get install postgresql-15)", name)
+	}
+	return bins[len(bins)-1]
 }
 
 // DB is a database created for one test and dropped, with its
