@@ -286,4 +286,3 @@ func procCPU(tb testing.TB, pid int) time.Duration {
 	}
 	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
-
