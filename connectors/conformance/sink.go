@@ -38,7 +38,7 @@ func (s SinkSuite) render(r connectors.Record) string {
 // RunSink runs the sink conformance tests as subtests of t.
 func RunSink(t *testing.T, s SinkSuite) {
 	t.Helper()
-	t.Run("ConnectorLifecycle", func(t *testing.T) { sinkConnectorLifecycle(t, s) })
+	t.Run("ConnectorLifecycle", func(t *testing.T) { connectorLifecycle(t, s.Connector(), s.Config(t)) })
 	t.Run("OpenClose", func(t *testing.T) { sinkOpenClose(t, s) })
 	t.Run("PutFlushDurable", func(t *testing.T) { sinkPutFlush(t, s) })
 	t.Run("RestartRedelivers", func(t *testing.T) { sinkRestart(t, s) })
@@ -103,35 +103,6 @@ func (s SinkSuite) putFlush(t *testing.T, task connectors.Sink, recs []connector
 	}
 	if off, ok := got[tp]; ok && off > next {
 		t.Errorf("Flush returned offset %d for %v, more than the %d it was given", off, tp, next)
-	}
-}
-
-func sinkConnectorLifecycle(t *testing.T, s SinkSuite) {
-	c := s.Connector()
-	if c.Config() == nil {
-		t.Fatal("Config() is nil")
-	}
-	config := s.Config(t)
-	for _, v := range connectors.ValidateConnector(context.Background(), c, config) {
-		if len(v.Errors) > 0 {
-			t.Errorf("valid config: %s: %v", v.Name, v.Errors)
-		}
-	}
-	ctx := context.Background()
-	if err := c.Start(ctx, connectors.ConnectorContext{Name: "conformance", Logger: testLogger(t)}, config); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	for _, max := range []int{1, 3} {
-		tcs, err := c.TaskConfigs(max)
-		if err != nil {
-			t.Fatalf("TaskConfigs(%d): %v", max, err)
-		}
-		if len(tcs) < 1 || len(tcs) > max {
-			t.Errorf("TaskConfigs(%d) returned %d configs", max, len(tcs))
-		}
-	}
-	if err := c.Stop(ctx); err != nil {
-		t.Errorf("Stop: %v", err)
 	}
 }
 

@@ -54,7 +54,7 @@ func (s SourceSuite) feed(t *testing.T, config map[string]string, n int) {
 // RunSource runs the source conformance tests as subtests of t.
 func RunSource(t *testing.T, s SourceSuite) {
 	t.Helper()
-	t.Run("ConnectorLifecycle", func(t *testing.T) { sourceConnectorLifecycle(t, s) })
+	t.Run("ConnectorLifecycle", func(t *testing.T) { connectorLifecycle(t, s.Connector(), s.Config(t)) })
 	t.Run("OpenClose", func(t *testing.T) { sourceOpenClose(t, s) })
 	t.Run("Poll", func(t *testing.T) { sourcePoll(t, s) })
 	t.Run("ResumeFromOffsets", func(t *testing.T) { sourceResume(t, s) })
@@ -149,35 +149,6 @@ func (s SourceSuite) pollAtLeast(t *testing.T, task connectors.Source, n int) []
 		out = append(out, recs...)
 	}
 	return out
-}
-
-func sourceConnectorLifecycle(t *testing.T, s SourceSuite) {
-	c := s.Connector()
-	if c.Config() == nil {
-		t.Fatal("Config() is nil")
-	}
-	config := s.Config(t)
-	for _, v := range connectors.ValidateConnector(context.Background(), c, config) {
-		if len(v.Errors) > 0 {
-			t.Errorf("valid config: %s: %v", v.Name, v.Errors)
-		}
-	}
-	ctx := context.Background()
-	if err := c.Start(ctx, connectors.ConnectorContext{Name: "conformance", Logger: testLogger(t)}, config); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	for _, max := range []int{1, 3} {
-		tcs, err := c.TaskConfigs(max)
-		if err != nil {
-			t.Fatalf("TaskConfigs(%d): %v", max, err)
-		}
-		if len(tcs) < 1 || len(tcs) > max {
-			t.Errorf("TaskConfigs(%d) returned %d configs", max, len(tcs))
-		}
-	}
-	if err := c.Stop(ctx); err != nil {
-		t.Errorf("Stop: %v", err)
-	}
 }
 
 func sourceOpenClose(t *testing.T, s SourceSuite) {
