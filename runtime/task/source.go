@@ -315,12 +315,13 @@ func (s *sourceRunner) convert(r *connectors.Record) converted {
 	return converted{kr: kr, keep: true, pooled: pooled}
 }
 
-// valueBufs recycles the converted values of produced records: a
-// Debezium event with its schema is ~3.3 KB of JSON, allocated per record
-// it was most of what a CDC worker allocated, and of its collections.
-// A buffer goes back once the broker acknowledged its record (the
-// producer does not touch a record after its promise). Buffers that grew
-// past maxPooledValue are left to the collector.
+// valueBufs recycles the converted values of produced records. A
+// Debezium event with its schema is ~3.3 KB of JSON; allocated per
+// record, it was most of what a CDC worker allocated and most of its
+// collector's work. A buffer goes back once the broker acknowledged its
+// record (the producer does not touch a record after its promise), never
+// after a failure. Buffers that grew past maxPooledValue are left to the
+// collector.
 var valueBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 const maxPooledValue = 64 << 10
