@@ -51,6 +51,8 @@ const (
 	KeyBinaryMode      = "binary.handling.mode"
 	KeyIntervalMode    = "interval.handling.mode"
 	KeyHStoreMode      = "hstore.handling.mode"
+	KeySchemaNameAdj   = "schema.name.adjustment.mode"
+	KeyFieldNameAdj    = "field.name.adjustment.mode"
 	KeyMaxBatchSize    = "max.batch.size"
 	KeyMaxQueueSize    = "max.queue.size"
 	KeyPollIntervalMs  = "poll.interval.ms"
@@ -229,6 +231,15 @@ type Config struct {
 	// STRING to optional STRING); see hstore.go. Debezium:
 	// hstore.handling.mode; default json.
 	HStoreMode string `json:"hstore.handling.mode"`
+	// SchemaNameAdjustment is none, avro (characters Avro names do not
+	// allow become '_') or avro_unicode (they become _uXXXX), applied to
+	// the key, value and envelope schema names; see adjust.go. Debezium:
+	// schema.name.adjustment.mode; default none.
+	SchemaNameAdjustment string `json:"schema.name.adjustment.mode"`
+	// FieldNameAdjustment is the same for the key's and values' field
+	// names (column names). Debezium: field.name.adjustment.mode; default
+	// none.
+	FieldNameAdjustment string `json:"field.name.adjustment.mode"`
 
 	// MaxBatchSize is the most records one Poll returns. Debezium:
 	// max.batch.size; default 2048.
@@ -417,6 +428,12 @@ func ConfigDef() *connectors.ConfigDef {
 	def(connectors.ConfigKey{Name: KeyHStoreMode, Type: connectors.ConfigString, Default: HStoreJSON,
 		Validator:  connectors.OneOfIgnoreCase(HStoreJSON, HStoreMap),
 		Importance: lo, Group: gEvt, Doc: "How hstore columns are represented: json (a JSON object as an io.debezium.data.Json string) or map (a map of string to optional string)."})
+	def(connectors.ConfigKey{Name: KeySchemaNameAdj, Type: connectors.ConfigString, Default: AdjustNone,
+		Validator:  connectors.OneOfIgnoreCase(AdjustNone, AdjustAvro, AdjustAvroUnicode),
+		Importance: lo, Group: gEvt, Doc: "Make schema names valid Avro names: none, avro (invalid characters become _) or avro_unicode (they become _uXXXX)."})
+	def(connectors.ConfigKey{Name: KeyFieldNameAdj, Type: connectors.ConfigString, Default: AdjustNone,
+		Validator:  connectors.OneOfIgnoreCase(AdjustNone, AdjustAvro, AdjustAvroUnicode),
+		Importance: lo, Group: gEvt, Doc: "Make field (column) names valid Avro names: none, avro (invalid characters become _) or avro_unicode (they become _uXXXX)."})
 	def(connectors.ConfigKey{Name: KeySkippedOps, Type: connectors.ConfigList, Default: "t",
 		Validator:  connectors.ListOf("c", "u", "d", "t", "none"),
 		Importance: lo, Group: gEvt, Doc: "Operations not emitted: any of c (insert), u (update), d (delete), t (truncate), or none."})
@@ -507,6 +524,8 @@ func ParseConfig(props map[string]string) (Config, error) {
 		BinaryMode:            strings.ToLower(c.String(KeyBinaryMode)),
 		IntervalMode:          strings.ToLower(c.String(KeyIntervalMode)),
 		HStoreMode:            strings.ToLower(c.String(KeyHStoreMode)),
+		SchemaNameAdjustment:  strings.ToLower(c.String(KeySchemaNameAdj)),
+		FieldNameAdjustment:   strings.ToLower(c.String(KeyFieldNameAdj)),
 		MaxBatchSize:          c.Int(KeyMaxBatchSize),
 		MaxQueueSize:          c.Int(KeyMaxQueueSize),
 		PollInterval:          ms(KeyPollIntervalMs),

@@ -189,8 +189,10 @@ func (f *schemaFactory) build(meta *tableMeta, cols []relColumn) (*tableSchema, 
 		collection: meta.ID.String()}
 	ts.txCountKey = offTxMetaCountPrefix + ts.collection
 	prefix := ts.topic
-	keyB := connectors.StructSchema().Name(prefix + ".Key")
-	valB := connectors.StructSchema().Name(prefix + ".Value")
+	schemaName := func(suffix string) string { return adjustName(f.cfg.SchemaNameAdjustment, false, prefix+suffix) }
+	fieldName := func(column string) string { return adjustName(f.cfg.FieldNameAdjustment, true, column) }
+	keyB := connectors.StructSchema().Name(schemaName(".Key"))
+	valB := connectors.StructSchema().Name(schemaName(".Value"))
 	type planned struct {
 		rel    int
 		schema *connectors.Schema
@@ -249,14 +251,14 @@ func (f *schemaFactory) build(meta *tableMeta, cols []relColumn) (*tableSchema, 
 		}
 	}
 	for _, p := range valueOrder {
-		valB = valB.Field(cols[p.rel].Name, p.schema)
+		valB = valB.Field(fieldName(cols[p.rel].Name), p.schema)
 	}
 	for _, k := range f.filters.messageKey(meta, cols) {
 		p, ok := byName[k]
 		if !ok {
 			continue
 		}
-		keyB = keyB.Field(k, p.schema)
+		keyB = keyB.Field(fieldName(k), p.schema)
 		ts.keyFields = append(ts.keyFields, p.vf)
 	}
 	var err error
@@ -276,7 +278,7 @@ func (f *schemaFactory) build(meta *tableMeta, cols []relColumn) (*tableSchema, 
 		}
 		ts.hasKey = true
 	}
-	ts.envelope, err = connectors.StructSchema().Name(prefix+".Envelope").Version(2).
+	ts.envelope, err = connectors.StructSchema().Name(schemaName(".Envelope")).Version(2).
 		Field("before", ts.valueSchema).
 		Field("after", ts.valueSchema).
 		Field("source", sourceSchema).

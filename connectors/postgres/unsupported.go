@@ -36,8 +36,6 @@ var unsupportedKeys = []unsupportedKey{
 	{pattern: regexp.MustCompile(`^snapshot\.select\.statement\.overrides\..+$`), why: "Sluice snapshots whole tables; remove the key"},
 	{name: "snapshot.query.mode", ok: []string{"select_all"}, why: "Sluice reads snapshots with SELECT of all columns only; remove the key or set select_all"},
 	{name: "snapshot.query.mode.custom.name", why: "custom snapshot queries are not supported; remove the key"},
-	{name: "schema.name.adjustment.mode", ok: []string{"none"}, why: "Sluice does not adjust schema names; remove the key or set none (Debezium's default)"},
-	{name: "field.name.adjustment.mode", ok: []string{"none"}, why: "Sluice does not adjust field names; remove the key or set none (Debezium's default)"},
 	{name: "converters", why: "Sluice does not load Debezium custom converters (Java classes); remove the key"},
 	{name: "post.processors", why: "Sluice does not run Debezium post processors; remove the key"},
 	{name: "money.fraction.digits", ok: []string{"2"}, why: "Sluice emits money with scale 2; remove the key"},

@@ -30,7 +30,6 @@ func TestUnsupportedDebeziumKeys(t *testing.T) {
 		{"datatype.propagate.source.type", ".+\\.VARCHAR"},
 		{"snapshot.select.statement.overrides", "public.t"},
 		{"snapshot.select.statement.overrides.public.t", "SELECT * FROM t WHERE x"},
-		{"schema.name.adjustment.mode", "avro"},
 		{"converters", "isbn"},
 		{"event.processing.failure.handling.mode", "skip"},
 		{"publish.via.partition.root", "true"},
@@ -45,6 +44,8 @@ func TestUnsupportedDebeziumKeys(t *testing.T) {
 	}
 	for _, kv := range [][2]string{
 		{"schema.name.adjustment.mode", "none"},
+		{"schema.name.adjustment.mode", "avro"},
+		{"field.name.adjustment.mode", "avro_unicode"},
 		{"hstore.handling.mode", "JSON"},
 		{"hstore.handling.mode", "map"},
 		{"column.truncate.to.20.chars", "public.t.c"},
