@@ -23,6 +23,10 @@ const (
 	KeyPassword        = "database.password"
 	KeyDBName          = "database.dbname"
 	KeySSLMode         = "database.sslmode"
+	KeySSLRootCert     = "database.sslrootcert"
+	KeySSLCert         = "database.sslcert"
+	KeySSLKey          = "database.sslkey"
+	KeySSLPassword     = "database.sslpassword"
 	KeyConnectTimeout  = "database.connect.timeout.ms"
 	KeyTopicPrefix     = "topic.prefix"
 	KeyTopicDelimiter  = "topic.delimiter"
@@ -123,6 +127,17 @@ type Config struct {
 	// SSLMode is libpq's sslmode (disable, allow, prefer, require,
 	// verify-ca, verify-full). Debezium: database.sslmode; default prefer.
 	SSLMode string `json:"database.sslmode"`
+	// SSLRootCert is a PEM file of the certificate authorities that
+	// verify the server (verify-ca, verify-full); empty: the system's.
+	// Debezium: database.sslrootcert.
+	SSLRootCert string `json:"database.sslrootcert"`
+	// SSLCert and SSLKey are the client certificate (PEM) and its private
+	// key, PEM or, as pgjdbc takes it, PKCS-8 DER; SSLPassword decrypts an
+	// encrypted PEM key. Debezium: database.sslcert, database.sslkey,
+	// database.sslpassword; see tls.go.
+	SSLCert     string `json:"database.sslcert"`
+	SSLKey      string `json:"database.sslkey"`
+	SSLPassword string `json:"database.sslpassword"`
 	// ConnectTimeout bounds each connection attempt. Debezium:
 	// database.connect.timeout.ms (pgjdbc connectTimeout); default 30 s.
 	ConnectTimeout time.Duration `json:"database.connect.timeout.ms"`
@@ -353,6 +368,14 @@ func ConfigDef() *connectors.ConfigDef {
 	def(connectors.ConfigKey{Name: KeySSLMode, Type: connectors.ConfigString, Default: "prefer",
 		Validator:  connectors.OneOfIgnoreCase("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
 		Importance: med, Group: gConn, Doc: "Whether to use an encrypted connection: disable, allow, prefer, require, verify-ca or verify-full (libpq's sslmode)."})
+	def(connectors.ConfigKey{Name: KeySSLRootCert, Type: connectors.ConfigString, Default: "",
+		Importance: lo, Group: gConn, Doc: "PEM file of the certificate authorities that verify the server's certificate (sslmode verify-ca or verify-full); empty: the system's roots."})
+	def(connectors.ConfigKey{Name: KeySSLCert, Type: connectors.ConfigString, Default: "",
+		Importance: lo, Group: gConn, Doc: "PEM file of the client certificate, for servers that authenticate clients by certificate; needs database.sslkey."})
+	def(connectors.ConfigKey{Name: KeySSLKey, Type: connectors.ConfigString, Default: "",
+		Importance: lo, Group: gConn, Doc: "The client certificate's private key: a PEM file, or PKCS-8 DER as pgjdbc takes it (.pk8)."})
+	def(connectors.ConfigKey{Name: KeySSLPassword, Type: connectors.ConfigPassword,
+		Importance: lo, Group: gConn, Doc: "Password of an encrypted PEM private key (database.sslkey)."})
 	def(connectors.ConfigKey{Name: KeyConnectTimeout, Type: connectors.ConfigLong, Default: int64(30000), Validator: connectors.AtLeast(int64(1)),
 		Importance: lo, Group: gConn, Doc: "Maximum time in milliseconds to wait for a connection to be established."})
 	def(connectors.ConfigKey{Name: KeyTopicPrefix, Type: connectors.ConfigString, Required: true, Validator: connectors.NonEmptyString(),
@@ -495,6 +518,10 @@ func ParseConfig(props map[string]string) (Config, error) {
 		Password:              c.Password(KeyPassword).Value(),
 		DBName:                c.String(KeyDBName),
 		SSLMode:               strings.ToLower(c.String(KeySSLMode)),
+		SSLRootCert:           c.String(KeySSLRootCert),
+		SSLCert:               c.String(KeySSLCert),
+		SSLKey:                c.String(KeySSLKey),
+		SSLPassword:           c.Password(KeySSLPassword).Value(),
 		ConnectTimeout:        ms(KeyConnectTimeout),
 		TopicPrefix:           c.String(KeyTopicPrefix),
 		TopicDelimiter:        c.String(KeyTopicDelimiter),
@@ -584,6 +611,12 @@ func (c Config) Validate() error {
 	}
 	if c.DBName == "" {
 		bad(KeyDBName, c.DBName, "String must be non-empty")
+	}
+	if c.SSLCert != "" && c.SSLKey == "" {
+		bad(KeySSLKey, c.SSLKey, "database.sslcert needs its private key: set database.sslkey")
+	}
+	if c.SSLKey != "" && c.SSLCert == "" {
+		bad(KeySSLCert, c.SSLCert, "database.sslkey needs its certificate: set database.sslcert")
 	}
 	if c.TopicPrefix == "" {
 		bad(KeyTopicPrefix, c.TopicPrefix, "String must be non-empty")
@@ -730,6 +763,7 @@ func (c Config) connString() string {
 	}
 	q := url.Values{}
 	q.Set("sslmode", c.SSLMode)
+	c.tlsParams(q)
 	q.Set("connect_timeout", strconv.Itoa(max(1, int(c.ConnectTimeout/time.Second))))
 	q.Set("application_name", "sluice-postgres-cdc")
 	u.RawQuery = q.Encode()

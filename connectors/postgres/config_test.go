@@ -126,6 +126,8 @@ func TestConfigCrossKeys(t *testing.T) {
 		key, msg string
 	}{
 		{[]string{"plugin.name", "decoderbufs"}, KeyPluginName, "pgoutput"},
+		{[]string{"database.sslcert", "/c.pem"}, KeySSLKey, "set database.sslkey"},
+		{[]string{"database.sslkey", "/k.pk8"}, KeySSLCert, "set database.sslcert"},
 		{[]string{"plugin.name", "wal2json"}, KeyPluginName, "pgoutput"},
 		{[]string{"table.include.list", "a.b", "table.exclude.list", "c.d"}, KeyTableExclude, "mutually exclusive"},
 		{[]string{"column.include.list", "a.b.c", "column.exclude.list", "c.d.e"}, KeyColumnExclude, "mutually exclusive"},

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +26,9 @@ func connect(ctx context.Context, cfg Config) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: connection settings: %w", connectors.ErrInvalidConfig, err)
 	}
+	if err := cfg.applyClientCert(&pc.Config); err != nil {
+		return nil, err
+	}
 	for k, v := range sessionParams {
 		pc.RuntimeParams[k] = v
 	}
@@ -36,6 +41,9 @@ func connectReplication(ctx context.Context, cfg Config) (*pgconn.PgConn, error)
 	pc, err := pgconn.ParseConfig(cfg.connString())
 	if err != nil {
 		return nil, fmt.Errorf("%w: connection settings: %w", connectors.ErrInvalidConfig, err)
+	}
+	if err := cfg.applyClientCert(pc); err != nil {
+		return nil, err
 	}
 	for k, v := range sessionParams {
 		pc.RuntimeParams[k] = v
@@ -65,6 +73,9 @@ func classifyConnectError(cfg Config, err error) error {
 	case code == "28000" && strings.Contains(err.Error(), "replication"):
 		return fmt.Errorf("%w: the server refuses replication connections from this host for user %q: add a line such as "+
 			"'host replication %s <client address>/32 scram-sha-256' to pg_hba.conf and reload Postgres: %w", ErrSetup, cfg.User, cfg.User, err)
+	case code == "28000" && strings.Contains(err.Error(), "certificate"):
+		return fmt.Errorf("%w: the server wants a client certificate from user %q at %s: set database.sslcert and database.sslkey "+
+			"(its CN must be the user name): %w", ErrSetup, cfg.User, addr, err)
 	case code == "28000" && strings.Contains(err.Error(), "does not exist"):
 		return fmt.Errorf("%w: role %q does not exist on %s: check database.user: %w", ErrSetup, cfg.User, addr, err)
 	case code == "28000":
@@ -75,8 +86,21 @@ func classifyConnectError(cfg Config, err error) error {
 		return fmt.Errorf("%w: user %q lacks a privilege: %w", ErrSetup, cfg.User, err)
 	case code != "" && !isRetriable(err):
 		return fmt.Errorf("postgres: connect to %s: %w", addr, err)
+	case certificateError(err):
+		return fmt.Errorf("%w: the certificate of the server at %s cannot be verified: check database.sslrootcert (the authority "+
+			"that signed it), or database.sslmode (verify-full also checks database.hostname against it): %w", ErrSetup, addr, err)
 	}
 	return connectors.Retriable(fmt.Errorf("postgres: cannot connect to %s (is the server running, and are database.hostname and database.port right?): %w", addr, err))
+}
+
+// certificateError reports whether err is a failed verification of the
+// server's TLS certificate.
+func certificateError(err error) bool {
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid) || errors.As(err, &verify)
 }
 
 // isRetriable reports whether err is transient: the connection was lost
