@@ -367,7 +367,7 @@ func ConfigDef(f Flavor) *connectors.ConfigDef {
 		Validator: connectors.NonEmptyString(), Importance: connectors.ImportanceHigh, Group: groupConnection, Order: next(),
 		Width: connectors.WidthLong, DisplayName: "JDBC URL",
 		Doc: "JDBC connection URL of the PostgreSQL database: jdbc:postgresql://host[:port][,host2[:port2]…]/database[?param=value&…]. " +
-			"Parameters user, password, sslmode, ssl, sslrootcert, sslcert, sslkey, currentSchema, ApplicationName, connectTimeout, " +
+			"Parameters user, password, sslmode, ssl, sslrootcert, sslcert, sslkey (PEM, or PKCS-8 DER as pgJDBC takes it), sslpassword, currentSchema, ApplicationName, connectTimeout, " +
 			"options and targetServerType are honoured."})
 	if !confluent {
 		def(connectors.ConfigKey{Name: KeyConnectionUsername, Type: connectors.ConfigString, Importance: connectors.ImportanceHigh,

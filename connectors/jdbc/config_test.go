@@ -2,8 +2,16 @@ package jdbc
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"math/big"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -414,5 +422,39 @@ func TestSmallDecimalEncoding(t *testing.T) {
 	}
 	if _, ok := asSmallDecimal(big.NewInt(smallDecimalLimit), 0); ok {
 		t.Error("10^15 taken as small")
+	}
+}
+
+// TestJDBCURLDERKey: pgJDBC's sslkey is a PKCS-8 DER file by default,
+// which pgx cannot read; the sink loads it and presents the certificate.
+func TestJDBCURLDERKey(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "postgres"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
+	certPath, keyPath := filepath.Join(dir, "postgresql.crt"), filepath.Join(dir, "postgresql.pk8")
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, keyDER, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig(FlavorDebezium)
+	cfg.ConnectionURL = "jdbc:postgresql://db.example/d?user=postgres&sslmode=require&sslcert=" + certPath + "&sslkey=" + keyPath
+	cc, err := cfg.pgxConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cc.TLSConfig == nil || len(cc.TLSConfig.Certificates) != 1 {
+		t.Errorf("TLS config %+v: no client certificate", cc.TLSConfig)
+	}
+	cfg.ConnectionURL += "&sslpassword=x"
+	if _, err := cfg.pgxConfig(); err == nil || !strings.Contains(err.Error(), "openssl pkcs8") {
+		t.Errorf("an encrypted DER key: %v", err)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sluicedata/sluice/internal/pgtls"
 )
 
 // jdbcURL is a parsed jdbc:postgresql: URL (pgJDBC's syntax):
@@ -124,8 +126,18 @@ func (c Config) pgxConfig() (*pgx.ConnConfig, error) {
 	} else if strings.EqualFold(u.params["ssl"], "true") {
 		q.Set("sslmode", "verify-full") // pgJDBC: ssl=true verifies the certificate and host
 	}
+	// pgJDBC's sslkey is PKCS-8 DER by default, which pgx cannot read:
+	// such a key is loaded by pgtls and set after parsing.
+	derKey := u.params["sslcert"] != "" && u.params["sslkey"] != "" && pgtls.IsDER(u.params["sslkey"])
+	if !derKey {
+		for _, k := range []string{"sslcert", "sslkey", "sslpassword"} {
+			if v := u.params[k]; v != "" {
+				q.Set(k, v)
+			}
+		}
+	}
 	for jdbcKey, pgKey := range map[string]string{
-		"sslrootcert": "sslrootcert", "sslcert": "sslcert", "sslkey": "sslkey", "sslpassword": "sslpassword",
+		"sslrootcert":     "sslrootcert",
 		"ApplicationName": "application_name", "applicationName": "application_name",
 		"options": "options",
 	} {
@@ -164,6 +176,13 @@ func (c Config) pgxConfig() (*pgx.ConnConfig, error) {
 	cc, err := pgx.ParseConfig(pu.String())
 	if err != nil {
 		return nil, fmt.Errorf("connection.url: %w", err)
+	}
+	if derKey {
+		cert, err := pgtls.LoadDER(u.params["sslcert"], u.params["sslkey"], u.params["sslpassword"])
+		if err != nil {
+			return nil, fmt.Errorf("connection.url sslkey: %w", err)
+		}
+		pgtls.SetClientCert(&cc.Config, cert)
 	}
 	if u.database == "" && user != "" {
 		cc.Database = user // pgJDBC and libpq: the database defaults to the user name
