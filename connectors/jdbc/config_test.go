@@ -2,15 +2,8 @@ package jdbc
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"math/big"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -21,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/sluicedata/sluice/connectors"
+	"github.com/sluicedata/sluice/internal/pgtest"
 )
 
 func TestFlavorDefaults(t *testing.T) {
@@ -429,21 +423,10 @@ func TestSmallDecimalEncoding(t *testing.T) {
 // which pgx cannot read; the sink loads it and presents the certificate.
 func TestJDBCURLDERKey(t *testing.T) {
 	dir := t.TempDir()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "postgres"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
+	cert, key := pgtest.NewAuthority(t, "test CA").Issue(t, "postgres", true)
 	certPath, keyPath := filepath.Join(dir, "postgresql.crt"), filepath.Join(dir, "postgresql.pk8")
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyPath, keyDER, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.WriteFile(t, certPath, pgtest.CertPEM(cert))
+	pgtest.WriteFile(t, keyPath, pgtest.KeyDER(t, key))
 	cfg := DefaultConfig(FlavorDebezium)
 	cfg.ConnectionURL = "jdbc:postgresql://db.example/d?user=postgres&sslmode=require&sslcert=" + certPath + "&sslkey=" + keyPath
 	cc, err := cfg.pgxConfig()

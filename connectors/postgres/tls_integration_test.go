@@ -3,14 +3,6 @@
 package postgres
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -18,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluicedata/sluice/internal/pgtest"
 )
 
 // TestTLSClientCertificate runs the connector against a server that
@@ -30,17 +24,16 @@ func TestTLSClientCertificate(t *testing.T) {
 	c := startCluster(t)
 	data := filepath.Join(c.dir, "pg", "data")
 	certs := t.TempDir()
-	ca, caKey := newCA(t, "sluice test CA")
-	other, _ := newCA(t, "another CA")
-	writePEM(t, filepath.Join(certs, "ca.pem"), "CERTIFICATE", ca.Raw)
-	writePEM(t, filepath.Join(certs, "other-ca.pem"), "CERTIFICATE", other.Raw)
+	ca, other := pgtest.NewAuthority(t, "sluice test CA"), pgtest.NewAuthority(t, "another CA")
+	pgtest.WriteFile(t, filepath.Join(certs, "ca.pem"), pgtest.CertPEM(ca.Cert))
+	pgtest.WriteFile(t, filepath.Join(certs, "other-ca.pem"), pgtest.CertPEM(other.Cert))
 
 	// The server: a certificate for 127.0.0.1, clients verified against
 	// the CA, certificates required over TLS.
-	srv, srvKey := issue(t, ca, caKey, "localhost", false)
-	pgFile(t, filepath.Join(data, "server.crt"), pemBytes("CERTIFICATE", srv.Raw))
-	pgFile(t, filepath.Join(data, "server.key"), pemBytes("PRIVATE KEY", pkcs8(t, srvKey)))
-	pgFile(t, filepath.Join(data, "root.crt"), pemBytes("CERTIFICATE", ca.Raw))
+	srv, srvKey := ca.Issue(t, "localhost", false)
+	pgFile(t, filepath.Join(data, "server.crt"), pgtest.CertPEM(srv))
+	pgFile(t, filepath.Join(data, "server.key"), pgtest.KeyPEM(t, srvKey))
+	pgFile(t, filepath.Join(data, "root.crt"), pgtest.CertPEM(ca.Cert))
 	appendFile(t, filepath.Join(data, "postgresql.conf"), "ssl=on\nssl_cert_file='server.crt'\nssl_key_file='server.key'\nssl_ca_file='root.crt'\n")
 	hba, err := os.ReadFile(filepath.Join(data, "pg_hba.conf"))
 	if err != nil {
@@ -50,12 +43,10 @@ func TestTLSClientCertificate(t *testing.T) {
 	c.pgctl(t, "-m", "fast", "-w", "restart")
 
 	// The client: CN is the database user, as cert authentication wants.
-	cli, cliKey := issue(t, ca, caKey, "postgres", true)
-	writePEM(t, filepath.Join(certs, "client.crt"), "CERTIFICATE", cli.Raw)
-	writePEM(t, filepath.Join(certs, "client.key"), "PRIVATE KEY", pkcs8(t, cliKey))
-	if err := os.WriteFile(filepath.Join(certs, "client.pk8"), pkcs8(t, cliKey), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cli, cliKey := ca.Issue(t, "postgres", true)
+	pgtest.WriteFile(t, filepath.Join(certs, "client.crt"), pgtest.CertPEM(cli))
+	pgtest.WriteFile(t, filepath.Join(certs, "client.key"), pgtest.KeyPEM(t, cliKey))
+	pgtest.WriteFile(t, filepath.Join(certs, "client.pk8"), pgtest.KeyDER(t, cliKey))
 
 	d := newTestDBOn(t, c.dsn) // without TLS: the trust rule still applies
 	d.exec(`CREATE TABLE t (id int PRIMARY KEY)`)
@@ -87,65 +78,6 @@ func TestTLSClientCertificate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error that says %q", tc.name, err, tc.want)
 		}
-	}
-}
-
-func newCA(t *testing.T, name string) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return cert, key
-}
-
-func issue(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, cn string, client bool) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	if client {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	} else {
-		tmpl.IPAddresses, tmpl.DNSNames = []net.IP{net.ParseIP("127.0.0.1")}, []string{"localhost"}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return cert, key
-}
-
-func pkcs8(t *testing.T, key *ecdsa.PrivateKey) []byte {
-	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return der
-}
-
-func pemBytes(typ string, der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
-}
-
-func writePEM(t *testing.T, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pemBytes(typ, der), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }
 

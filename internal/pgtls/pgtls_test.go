@@ -1,40 +1,27 @@
 package pgtls
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
-	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/sluicedata/sluice/internal/pgtest"
 )
 
 func TestLoadDERAndSetClientCert(t *testing.T) {
 	dir := t.TempDir()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "postgres"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
+	ca := pgtest.NewAuthority(t, "test CA")
+	cert, key := ca.Issue(t, "postgres", true)
 	certPath, derPath, pemPath := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pk8"), filepath.Join(dir, "k.pem")
-	os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(derPath, keyDER, 0o600)
-	os.WriteFile(pemPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	pgtest.WriteFile(t, certPath, pgtest.CertPEM(cert))
+	pgtest.WriteFile(t, derPath, pgtest.KeyDER(t, key))
+	pgtest.WriteFile(t, pemPath, pgtest.KeyPEM(t, key))
 	if !IsDER(derPath) || IsDER(pemPath) || IsDER(filepath.Join(dir, "missing")) {
 		t.Error("IsDER")
 	}
-	cert, err := LoadDER(certPath, derPath, "")
+	pair, err := LoadDER(certPath, derPath, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +35,7 @@ func TestLoadDERAndSetClientCert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	SetClientCert(pc, cert)
+	SetClientCert(pc, pair)
 	n := 0
 	for _, tc := range append([]*pgconn.FallbackConfig{{TLSConfig: pc.TLSConfig}}, pc.Fallbacks...) {
 		if tc.TLSConfig != nil {
