@@ -47,6 +47,7 @@ func (p *progressTask) JobProgress() []connectors.Progress {
 func TestTaskProgressInStatus(t *testing.T) {
 	w := startWorker(t)
 	h := w.Herder()
+	progressDone.Delete("prog") // a previous run (-count) finished it
 	if _, err := h.CreateConnector(ctxT(t), "prog", map[string]string{"connector.class": "test.Progress", "tasks.max": "1"}, ""); err != nil {
 		t.Fatal(err)
 	}
