@@ -256,13 +256,13 @@ func (s *sourceRunner) send(recs []connectors.Record) error {
 // converted is a source record transformed and converted, or where that
 // failed.
 type converted struct {
-	kr     *kgo.Record // nil when dropped by a transform or failed
-	keep   bool
-	pooled bool // kr.Value is a valueBufs buffer, recycled once acknowledged
-	stage  Stage
-	class  string
-	topic  string
-	err    error
+	kr    *kgo.Record // nil when dropped by a transform or failed
+	keep  bool
+	buf   *[]byte // the valueBufs buffer holding kr.Value, recycled once acknowledged; nil if none
+	stage Stage
+	class string
+	topic string
+	err   error
 }
 
 // convert transforms and converts r once, without retries.
@@ -283,13 +283,13 @@ func (s *sourceRunner) convert(r *connectors.Record) converted {
 		return converted{stage: StageKeyConverter, class: s.conv.keyClass, topic: out.Topic, err: err}
 	}
 	var vb []byte
-	pooled := false
+	var buf *[]byte
 	if app, ok := s.conv.value.(convert.Appender); ok {
-		bp := valueBufs.Get().(*[]byte)
-		vb, err = app.AppendFromConnect((*bp)[:0], out.Topic, out.ValueSchema, out.Value)
-		pooled = vb != nil && err == nil
-		if !pooled {
-			valueBufs.Put(bp)
+		buf = valueBufs.Get().(*[]byte)
+		vb, err = app.AppendFromConnect((*buf)[:0], out.Topic, out.ValueSchema, out.Value)
+		if vb == nil || err != nil {
+			valueBufs.Put(buf)
+			buf = nil
 		}
 	} else {
 		vb, err = s.conv.value.FromConnect(out.Topic, out.ValueSchema, out.Value)
@@ -312,7 +312,7 @@ func (s *sourceRunner) convert(r *connectors.Record) converted {
 	if p, ok := out.KafkaPartition(); ok {
 		kr.Partition, kr.Context = p, explicitPartition
 	}
-	return converted{kr: kr, keep: true, pooled: pooled}
+	return converted{kr: kr, keep: true, buf: buf}
 }
 
 // valueBufs recycles the converted values of produced records. A
@@ -326,10 +326,12 @@ var valueBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &
 
 const maxPooledValue = 64 << 10
 
-func recycleValue(b []byte) {
-	if cap(b) <= maxPooledValue {
-		b = b[:0]
-		valueBufs.Put(&b)
+// recycleValue returns buf, which now holds value (the buffer may have
+// grown while the value was written).
+func recycleValue(buf *[]byte, value []byte) {
+	if cap(value) <= maxPooledValue {
+		*buf = value[:0]
+		valueBufs.Put(buf)
 	}
 }
 
@@ -371,11 +373,11 @@ func (s *sourceRunner) sendOne(r *connectors.Record, first *converted) error {
 		s.topics[kr.Topic] = struct{}{}
 		t.reportTopic(kr.Topic)
 	}
-	pooled := c.pooled
+	buf := c.buf
 	s.cl.Produce(t.hardCtx, kr, func(kr *kgo.Record, err error) {
 		s.acked(r, h, kr, err)
-		if pooled && err == nil {
-			recycleValue(kr.Value)
+		if buf != nil && err == nil {
+			recycleValue(buf, kr.Value)
 		}
 	})
 	return nil
