@@ -2,7 +2,9 @@ package connectors
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
+	"math"
 )
 
 // Connector is a connector plugin instance (Kafka's Connector): it owns a
@@ -129,4 +131,33 @@ type OffsetReader interface {
 	// put in Record.SourcePartition), or nil if there is none. Partitions
 	// compare by content, not by identity. ctx bounds the read.
 	Offset(ctx context.Context, partition map[string]any) (map[string]any, error)
+}
+
+// OffsetInt reads an integral number of a stored source offset. The
+// offsets topic is JSON: Sluice's runtime hands integral numbers back as
+// int64, other readers as float64 or json.Number. It reports false for a
+// value of another type, a fraction, or one outside int64.
+func OffsetInt(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case int:
+		return int64(x), true
+	case int32:
+		return int64(x), true
+	case uint64:
+		if x > math.MaxInt64 {
+			return 0, false
+		}
+		return int64(x), true
+	case float64:
+		if x != math.Trunc(x) || math.Abs(x) >= math.MaxInt64 {
+			return 0, false
+		}
+		return int64(x), true
+	case json.Number:
+		n, err := x.Int64()
+		return n, err == nil
+	}
+	return 0, false
 }

@@ -2,9 +2,7 @@ package datagen
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"time"
 
@@ -102,27 +100,15 @@ func (s *Source) restore(off map[string]any) error {
 	return nil
 }
 
-// integer reads a JSON integer decoded as int64, float64 or json.Number.
+// integer reads an integral number of a stored offset (connectors.OffsetInt); nil is 0.
 func integer(v any) (int64, error) {
-	switch x := v.(type) {
-	case nil:
+	if v == nil {
 		return 0, nil
-	case int64:
-		return x, nil
-	case int:
-		return int64(x), nil
-	case int32:
-		return int64(x), nil
-	case float64:
-		// Seeds above 2^53 do not survive float64; such readers lose
-		// determinism, not data.
-		if x == math.Trunc(x) && math.Abs(x) <= math.MaxInt64 {
-			return int64(x), nil
-		}
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i, nil
-		}
+	}
+	// Seeds above 2^53 do not survive float64; such readers lose
+	// determinism, not data.
+	if n, ok := connectors.OffsetInt(v); ok {
+		return n, nil
 	}
 	return 0, fmt.Errorf("not an integer: %v (%T)", v, v)
 }

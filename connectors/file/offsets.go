@@ -2,9 +2,7 @@ package file
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"math"
 
 	"github.com/sluicedata/sluice/connectors"
 )
@@ -26,7 +24,7 @@ func (c *SourceConnector) AlterOffsets(_ context.Context, _ map[string]string, o
 		if !ok {
 			return false, fmt.Errorf("Offset objects for file source connectors must contain the key '%s'", OffsetPosition)
 		}
-		pos, ok := integral(v)
+		pos, ok := connectors.OffsetInt(v)
 		if !ok {
 			return false, fmt.Errorf("The value for the '%s' key in the offset is expected to be a Long value", OffsetPosition)
 		}
@@ -42,25 +40,4 @@ func (c *SourceConnector) AlterOffsets(_ context.Context, _ map[string]string, o
 // FileStreamSinkConnector answers true as well).
 func (c *SinkConnector) AlterSinkOffsets(context.Context, map[string]string, map[connectors.TopicPartition]*int64) (bool, error) {
 	return true, nil
-}
-
-// integral reads an integral JSON number of any decoded form.
-func integral(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return x, true
-	case int:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case float64:
-		if x != math.Trunc(x) || math.Abs(x) > math.MaxInt64 {
-			return 0, false
-		}
-		return int64(x), true
-	case json.Number:
-		i, err := x.Int64()
-		return i, err == nil
-	}
-	return 0, false
 }

@@ -2,13 +2,11 @@ package file
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
-	"math"
 	"os"
 	"time"
 
@@ -94,29 +92,12 @@ func (s *Source) Open(ctx context.Context, sc connectors.SourceContext, config m
 // positionOf accepts any integral JSON number (the offsets topic is JSON;
 // readers may decode numbers as int64, float64 or json.Number).
 func positionOf(v any) (int64, error) {
-	var n int64
-	switch x := v.(type) {
-	case nil:
+	if v == nil {
 		return 0, nil
-	case int64:
-		n = x
-	case int:
-		n = int64(x)
-	case int32:
-		n = int64(x)
-	case float64:
-		if x != math.Trunc(x) || x > math.MaxInt64 {
-			return 0, fmt.Errorf("Offset position is the incorrect type: %v", v)
-		}
-		n = int64(x)
-	case json.Number:
-		i, err := x.Int64()
-		if err != nil {
-			return 0, fmt.Errorf("Offset position is the incorrect type: %v", v)
-		}
-		n = i
-	default:
-		return 0, fmt.Errorf("Offset position is the incorrect type: %T", v)
+	}
+	n, ok := connectors.OffsetInt(v)
+	if !ok {
+		return 0, fmt.Errorf("Offset position is the incorrect type: %v (%T)", v, v)
 	}
 	if n < 0 {
 		return 0, fmt.Errorf("Offset position must be non-negative: %d", n)

@@ -1,12 +1,12 @@
 package postgres
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 
 	"github.com/jackc/pglogrepl"
+
+	"github.com/sluicedata/sluice/connectors"
 )
 
 // Offset keys. They are Debezium's (PostgresOffsetContext, SourceInfo and
@@ -76,28 +76,6 @@ type storedOffset struct {
 	txMeta map[string]any
 }
 
-func asInt64(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return x, true
-	case int:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case uint64:
-		return int64(x), true
-	case float64:
-		if x != math.Trunc(x) {
-			return 0, false
-		}
-		return int64(x), true
-	case json.Number:
-		n, err := x.Int64()
-		return n, err == nil
-	}
-	return 0, false
-}
-
 func asBool(v any) bool {
 	switch x := v.(type) {
 	case bool:
@@ -111,18 +89,18 @@ func asBool(v any) bool {
 // decodeOffset reads a stored offset map.
 func decodeOffset(m map[string]any) (storedOffset, error) {
 	var o storedOffset
-	lsn, ok := asInt64(m[offLSN])
+	lsn, ok := connectors.OffsetInt(m[offLSN])
 	if !ok {
 		return o, fmt.Errorf("postgres: stored offset %v has no numeric %q", m, offLSN)
 	}
 	o.lsn = pglogrepl.LSN(lsn)
-	if c, ok := asInt64(m[offLSNCommit]); ok {
+	if c, ok := connectors.OffsetInt(m[offLSNCommit]); ok {
 		o.lsnCommit = pglogrepl.LSN(c)
 	}
-	if tx, ok := asInt64(m[offTxID]); ok {
+	if tx, ok := connectors.OffsetInt(m[offTxID]); ok {
 		o.txID, o.hasTxID = tx, true
 	}
-	if n, ok := asInt64(m[offLSNEvents]); ok {
+	if n, ok := connectors.OffsetInt(m[offLSNEvents]); ok {
 		o.eventsAtLSN = n
 	}
 	if id, ok := m[offTxMetaID].(string); ok && id != "" {
@@ -249,14 +227,14 @@ func snapshotOffset(lsn pglogrepl.LSN, txID int64, tsUsec int64, last bool) map[
 
 // flushLSN returns the LSN an offset lets Commit confirm to Postgres.
 func flushLSN(m map[string]any) (pglogrepl.LSN, bool) {
-	if c, ok := asInt64(m[offLSNCommit]); ok && c > 0 {
+	if c, ok := connectors.OffsetInt(m[offLSNCommit]); ok && c > 0 {
 		return pglogrepl.LSN(c), true
 	}
 	if _, snap := m[offSnapshot]; snap {
 		// A snapshot position is where streaming starts: everything
 		// before it is in the snapshot.
 		if asBool(m[offLastSnapshot]) || asBool(m[offSnapshotDone]) {
-			if l, ok := asInt64(m[offLSN]); ok && l > 0 {
+			if l, ok := connectors.OffsetInt(m[offLSN]); ok && l > 0 {
 				return pglogrepl.LSN(l), true
 			}
 		}

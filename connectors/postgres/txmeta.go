@@ -131,7 +131,7 @@ func (m *txMonitor) restore(xid uint32, offset map[string]any) {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		n, _ := asInt64(offset[offTxMetaCountPrefix+name])
+		n, _ := connectors.OffsetInt(offset[offTxMetaCountPrefix+name])
 		m.add(txCount{collection: name, offsetKey: offTxMetaCountPrefix + name, hash: javaHash(name), n: n})
 		m.total += n
 	}
